@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libkvmreg: discover, name, read, write, save and restore the registers of
+ * a KVM vCPU, on every architecture KVM supports.
+ *
+ * Conventions, for every call below:
+ * - A call that can fail returns 0 (or a non-negative count) on success and
+ *   a negative errno on failure; kvmreg_error() then holds a one-line message
+ *   that names what was wrong (which register, what the kernel said).
+ * - A register is (id, size, value). Ids are KVM ONE_REG ids; where KVM
+ *   exposes state only through struct ioctls (x86), the library defines ids
+ *   of its own, in a range the kernel rejects (see docs/ids.md).
+ * - Values are in the vCPU's byte order, exactly as KVM_GET_ONE_REG returns
+ *   them, size = kvmreg_id_size(id) bytes (1 to 256).
+ * - File descriptors passed in stay owned by the caller.
+ */
+#ifndef KVMREG_H
+#define KVMREG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KVMREG_VERSION_MAJOR 0
+#define KVMREG_VERSION_MINOR 1
+
+/* ------------------------------------------------------------------ */
+/* Architectures                                                       */
+
+enum kvmreg_arch {
+	KVMREG_ARCH_NONE = 0,
+	KVMREG_ARCH_X86_64,
+	KVMREG_ARCH_ARM64,
+	KVMREG_ARCH_RISCV64,
+	KVMREG_ARCH_LOONGARCH64,
+	KVMREG_ARCH_MIPS,
+	KVMREG_ARCH_S390,
+	KVMREG_ARCH_PPC,
+	KVMREG_ARCH_COUNT
+};
+
+/* "x86_64", "arm64", "riscv64", "loongarch64", "mips", "s390", "ppc". */
+const char *kvmreg_arch_name(enum kvmreg_arch arch);
+/* Accepts the names above and aliases (x86, aarch64, riscv, loongarch...). */
+enum kvmreg_arch kvmreg_arch_from_name(const char *name);
+/* The architecture this library was built for (the one it can run KVM on). */
+enum kvmreg_arch kvmreg_arch_host(void);
+/* From the id's KVM_REG_ARCH field; KVMREG_ARCH_NONE if unknown. */
+enum kvmreg_arch kvmreg_arch_of_id(uint64_t id);
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+
+/* The message of the last failed call in this thread ("" if none). */
+const char *kvmreg_error(void);
+
+/* ------------------------------------------------------------------ */
+/* Ids and names                                                       */
+
+enum kvmreg_name_style {
+	KVMREG_NAME_SHORT = 0,	/* MPIDR_EL1, core.pc, csr.CRMD, IA32_EFER */
+	KVMREG_NAME_MACRO = 1,	/* C expression, as the kernel selftests print */
+};
+
+/* Size in bytes of the value of id (1..256), from its KVM_REG_SIZE field. */
+size_t kvmreg_id_size(uint64_t id);
+
+/*
+ * Name of id in arch (KVMREG_ARCH_NONE: the id's own arch field). Writes at
+ * most len bytes, NUL-terminated, and returns the full length like snprintf.
+ * Well-formed ids without a name in the tables get a generic name that
+ * kvmreg_id_parse() accepts. Malformed ids give -EINVAL.
+ */
+int kvmreg_id_name(enum kvmreg_arch arch, uint64_t id,
+		   enum kvmreg_name_style style, char *buf, size_t len);
+/* The inverse: any name kvmreg_id_name() produces, in either style, and a
+ * number ("0x6030000000100000"). -EINVAL with a message otherwise. */
+int kvmreg_id_parse(enum kvmreg_arch arch, const char *name, uint64_t *id);
+/* Group of id within its arch ("core", "sysreg", "csr", "msr", ...). */
+const char *kvmreg_id_group(enum kvmreg_arch arch, uint64_t id);
+/* 0 if id is well formed for arch, else -EINVAL with a message. */
+int kvmreg_id_check(enum kvmreg_arch arch, uint64_t id);
+/* Whether the value changes on its own while the vCPU runs (counters,
+ * timers): comparisons of saved states treat these separately. */
+bool kvmreg_id_is_volatile(enum kvmreg_arch arch, uint64_t id);
+
+/* ------------------------------------------------------------------ */
+/* A vCPU                                                              */
+
+struct kvmreg_vcpu;
+
+/*
+ * Wrap an existing vCPU. kvm_fd (/dev/kvm) and vm_fd may be -1 where the
+ * architecture needs neither (x86 uses kvm_fd for KVM_GET_MSR_INDEX_LIST).
+ */
+int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
+		       struct kvmreg_vcpu **out);
+void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu);
+enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu);
+/* vCPU ioctls this handle has issued: the cost model of every access. */
+uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu);
+
+/* A throwaway VM with one vCPU set up as a VMM would before its first run
+ * (arm64: KVM_ARM_VCPU_INIT with the preferred target; x86: supported
+ * CPUID), for tools and tests. */
+struct kvmreg_scratch {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_fd;
+	struct kvmreg_vcpu *vcpu;
+};
+
+#define KVMREG_SCRATCH_NO_SETUP	(1u << 0)  /* skip the arch's vCPU setup */
+#define KVMREG_SCRATCH_SVE	(1u << 1)  /* arm64: SVE, finalized */
+#define KVMREG_SCRATCH_PMU	(1u << 2)  /* arm64: PMUv3 */
+
+/* -ENOENT / -EACCES with a one-line message when /dev/kvm is missing or
+ * not accessible. */
+int kvmreg_scratch_create(unsigned int flags, struct kvmreg_scratch *out);
+void kvmreg_scratch_destroy(struct kvmreg_scratch *scratch);
+
+/* ------------------------------------------------------------------ */
+/* Enumeration                                                         */
+
+enum kvmreg_source {
+	KVMREG_SRC_KERNEL_LIST = 1,	/* KVM_GET_REG_LIST */
+	KVMREG_SRC_MSR_INDEX_LIST,	/* x86 KVM_GET_MSR_INDEX_LIST */
+	KVMREG_SRC_FALLBACK,		/* the library's table for this arch */
+	KVMREG_SRC_LIBRARY,		/* library-defined id (x86 struct state) */
+};
+const char *kvmreg_source_name(enum kvmreg_source source);
+
+#define KVMREG_REG_VOLATILE	(1u << 0)
+
+struct kvmreg_reg {
+	uint64_t id;
+	uint32_t size;		/* bytes */
+	uint8_t source;		/* enum kvmreg_source */
+	uint8_t flags;		/* KVMREG_REG_* */
+	uint16_t reserved;
+};
+
+struct kvmreg_list {
+	size_t count;
+	struct kvmreg_reg *regs;
+};
+
+/* Ignore KVM_GET_REG_LIST and build the list from the fallback table, as on
+ * a kernel without the ioctl. */
+#define KVMREG_LIST_FORCE_FALLBACK	(1u << 0)
+
+int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
+		    struct kvmreg_list **out);
+void kvmreg_list_free(struct kvmreg_list *list);
+
+/*
+ * The arch's fallback table for a vCPU with the given features, without a
+ * vCPU: the registers a kernel without KVM_GET_REG_LIST saves, in restore
+ * order. features is a comma list the arch driver defines (loongarch:
+ * "pmu=N,lbt,msgint"); NULL means the arch's default guest.
+ */
+int kvmreg_fallback_table(enum kvmreg_arch arch, const char *features,
+			  struct kvmreg_list **out);
+
+/* ------------------------------------------------------------------ */
+/* Register values: a state                                            */
+
+struct kvmreg_state;
+
+struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch);
+void kvmreg_state_free(struct kvmreg_state *state);
+struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *state);
+enum kvmreg_arch kvmreg_state_arch(const struct kvmreg_state *state);
+size_t kvmreg_state_count(const struct kvmreg_state *state);
+/* Add id, or replace its value; size must equal kvmreg_id_size(id). */
+int kvmreg_state_set(struct kvmreg_state *state, uint64_t id,
+		     const void *value, size_t size);
+/* The value of id, or NULL if the state lacks it. */
+const void *kvmreg_state_get(const struct kvmreg_state *state, uint64_t id);
+/* The i-th entry, in insertion order. value may be NULL for a capture. */
+int kvmreg_state_at(const struct kvmreg_state *state, size_t i,
+		    uint64_t *id, const void **value);
+/* Release of the kernel the state was saved on ("" if unknown). */
+const char *kvmreg_state_kernel(const struct kvmreg_state *state);
+int kvmreg_state_set_kernel(struct kvmreg_state *state, const char *release);
+
+/* ------------------------------------------------------------------ */
+/* Access                                                              */
+
+/* One register; value holds kvmreg_id_size(id) bytes. */
+int kvmreg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value);
+int kvmreg_set(struct kvmreg_vcpu *vcpu, uint64_t id, const void *value);
+
+/*
+ * Read n registers into state with the fewest vCPU ioctls the kernel allows.
+ * errs (optional, n entries) receives each register's 0 or -errno; every
+ * register is attempted. Returns 0 if all succeeded, else the first error.
+ */
+int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
+		struct kvmreg_state *state, int *errs);
+/*
+ * Write every register of state, in state order, batched. errs as above
+ * (kvmreg_state_count() entries). No reordering and no rollback: see
+ * kvmreg_restore() for that.
+ */
+int kvmreg_write(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
+		 int *errs);
+
+/* ------------------------------------------------------------------ */
+/* Save and restore                                                    */
+
+/* Enumerate and read every register of the vCPU. */
+int kvmreg_save(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
+/*
+ * Write state back in the arch's dependency order (docs/restore-order.md).
+ * All or nothing: if a write fails, the registers already written are put
+ * back to their values from before the call, and the error names the
+ * register and the errno.
+ */
+int kvmreg_restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state);
+/* The order kvmreg_restore() writes state's registers in: ids, count of state. */
+int kvmreg_restore_order(const struct kvmreg_state *state, uint64_t *ids);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KVMREG_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* What the core's files and the arch drivers share; not installed. */
+#ifndef KVMREG_INTERNAL_H
+#define KVMREG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kvmreg.h"
+
+#define KVMREG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define KVMREG_EXPORT __attribute__((visibility("default")))
+
+/* Set this thread's kvmreg_error() message; returns err (a -errno). */
+int kvmreg_set_error(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prefix the current message: "context: <old message>"; returns err. */
+int kvmreg_wrap_error(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A growable array of u64: ids, or sources next to them. */
+struct kvmreg_idvec {
+	uint64_t *v;
+	size_t n;
+	size_t cap;
+};
+int kvmreg_idvec_push(struct kvmreg_idvec *vec, uint64_t x);
+void kvmreg_idvec_free(struct kvmreg_idvec *vec);
+
+/* snprintf that appends at *pos and keeps counting past len, so the caller
+ * can return the full length the way snprintf does. */
+void kvmreg_appendf(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Parsing helpers for the name parsers: strict, whole-string. */
+/* Parse an unsigned number (decimal or 0x hex) spanning exactly [s, s+n). */
+int kvmreg_parse_u64(const char *s, size_t n, uint64_t *out);
+/* If name starts with prefix, return the rest, else NULL. */
+const char *kvmreg_skip_prefix(const char *name, const char *prefix);
+
+/* KVM_REG_SIZE field value (0..8) for a size in bytes; -1 if no such. */
+int kvmreg_size_field(size_t bytes);
+
+struct kvmreg_arch_driver;
+
+struct kvmreg_vcpu {
+	int kvm_fd;
+	int vm_fd;
+	int fd;
+	const struct kvmreg_arch_driver *driver;
+	uint64_t ioctls;
+	void *arch_data;	/* driver's cache (x86: MSR index list) */
+	void (*arch_data_free)(void *);
+};
+
+/* Every vCPU ioctl goes through here, so kvmreg_vcpu_ioctl_count() is the
+ * cost model. Returns the ioctl's result, or -errno. */
+int kvmreg_vcpu_ioctl(struct kvmreg_vcpu *vcpu, unsigned long request,
+		      void *arg);
+
+/* ONE_REG on one id; -errno. */
+int kvmreg_one_reg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value);
+int kvmreg_one_reg_set(struct kvmreg_vcpu *vcpu, uint64_t id,
+		       const void *value);
+
+/* Read the kernel release once ("" if uname fails). */
+const char *kvmreg_host_kernel_release(void);
+
+#endif /* KVMREG_INTERNAL_H */

@@ -1,0 +1,50 @@
+# Tests. Every test program is built with ASan + UBSan against a sanitized
+# copy of the library, and prints harness lines (tests/harness.h).
+# `make check` runs tests/run-check, which runs every stage below (each a
+# make target of its own, so one can be rerun alone) and prints the summary.
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+SAN_DIR   := $(BUILD)/san
+SAN_OBJS  := $(patsubst %.c,$(SAN_DIR)/obj/%.o,$(LIB_SRCS))
+SAN_LIB   := $(SAN_DIR)/libkvmreg.a
+
+TEST_LIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+KVM_SRCS  := $(sort $(wildcard tests/kvm/*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(SAN_DIR)/tests/unit/%,$(UNIT_SRCS))
+KVM_TESTS  := $(patsubst tests/kvm/%.c,$(SAN_DIR)/tests/kvm/%,$(KVM_SRCS))
+TEST_HDRS  := tests/harness.h $(wildcard tests/lib/*.h)
+
+$(SAN_DIR)/obj/%.o: %.c $(LIB_HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(SAN_LIB): $(SAN_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SAN_DIR)/tests/%: tests/%.c $(TEST_LIB_SRCS) $(TEST_HDRS) $(SAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(TEST_LIB_SRCS) \
+		$(SAN_LIB) -lpthread
+
+.PHONY: check check-unit check-kvm tests
+
+tests: $(UNIT_TESTS) $(KVM_TESTS)
+
+check:
+	@tests/run-check
+
+# Pure code: codecs, tables, formats.
+check-unit: $(UNIT_TESTS) all
+	@tests/run-programs unit $(UNIT_TESTS)
+
+# Real /dev/kvm on this host.
+check-kvm: $(KVM_TESTS) all
+	@tests/run-programs kvm $(KVM_TESTS)
+
+-include tests/fuzz/fuzz.mk
+-include tests/nested/nested.mk
+-include kernel/kernel.mk
+-include bench/bench.mk
