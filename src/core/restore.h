@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMREG_RESTORE_H
+#define KVMREG_RESTORE_H
+
+#include <stddef.h>
+
+/*
+ * For the fault-injection tests only: make the next restores fail at the
+ * register in this position of the restore order (after the real write of
+ * its rank, so the rollback has real work to undo). SIZE_MAX turns it off.
+ */
+void kvmreg_restore_inject_fault(size_t position);
+
+#endif /* KVMREG_RESTORE_H */

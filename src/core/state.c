@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/* A state: registers (id, size, value) in insertion order, with an id index
+ * so lookups stay O(1) for states of thousands of registers. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "state.h"
+
+#define NO_VALUE SIZE_MAX
+
+static size_t hash_id(uint64_t id, size_t mask)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return (size_t)id & mask;
+}
+
+KVMREG_EXPORT struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch)
+{
+	struct kvmreg_state *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		kvmreg_set_error(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	s->arch = arch;
+	return s;
+}
+
+KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
+{
+	if (!s)
+		return;
+	free(s->entries);
+	free(s->data);
+	free(s->index);
+	free(s);
+}
+
+/* Index slot holding id, or the empty slot where it would go. */
+static size_t *index_slot(const struct kvmreg_state *s, uint64_t id)
+{
+	size_t mask = s->index_cap - 1;
+
+	for (size_t i = hash_id(id, mask);; i = (i + 1) & mask) {
+		size_t *slot = &s->index[i];
+
+		if (!*slot || s->entries[*slot - 1].id == id)
+			return slot;
+	}
+}
+
+static int grow_index(struct kvmreg_state *s)
+{
+	size_t cap = s->index_cap ? s->index_cap * 2 : 64;
+	size_t *old = s->index;
+
+	s->index = calloc(cap, sizeof(*s->index));
+	if (!s->index) {
+		s->index = old;
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
+	free(old);
+	s->index_cap = cap;
+	for (size_t i = 0; i < s->count; i++)
+		*index_slot(s, s->entries[i].id) = i + 1;
+	return 0;
+}
+
+static int reserve_data(struct kvmreg_state *s, size_t more)
+{
+	size_t cap = s->data_cap ? s->data_cap : 1024;
+	uint8_t *data;
+
+	if (s->data_len + more <= s->data_cap)
+		return 0;
+	while (cap < s->data_len + more)
+		cap *= 2;
+	data = realloc(s->data, cap);
+	if (!data)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	s->data = data;
+	s->data_cap = cap;
+	return 0;
+}
+
+KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
+				   const void *value, size_t size)
+{
+	struct kvmreg_state_entry *e;
+	size_t *slot;
+	int err;
+
+	err = kvmreg_id_check(s->arch, id);
+	if (err)
+		return err;
+	if (size != kvmreg_id_size(id))
+		return kvmreg_set_error(-EINVAL,
+					"register 0x%016" PRIx64 " holds %zu bytes, not %zu",
+					id, kvmreg_id_size(id), size);
+	if ((s->count + 1) * 2 > s->index_cap) {
+		err = grow_index(s);
+		if (err)
+			return err;
+	}
+	slot = index_slot(s, id);
+	if (*slot) {
+		e = &s->entries[*slot - 1];
+	} else {
+		if (s->count == s->entries_cap) {
+			size_t cap = s->entries_cap ? s->entries_cap * 2 : 64;
+			void *p = realloc(s->entries, cap * sizeof(*e));
+
+			if (!p)
+				return kvmreg_set_error(-ENOMEM, "out of memory");
+			s->entries = p;
+			s->entries_cap = cap;
+		}
+		e = &s->entries[s->count];
+		e->id = id;
+		e->offset = NO_VALUE;
+		*slot = ++s->count;
+	}
+	if (!value) {
+		e->offset = NO_VALUE;
+		return 0;
+	}
+	if (e->offset == NO_VALUE) {
+		err = reserve_data(s, size);
+		if (err)
+			return err;
+		e->offset = s->data_len;
+		s->data_len += size;
+	}
+	memcpy(s->data + e->offset, value, size);
+	return 0;
+}
+
+KVMREG_EXPORT const void *kvmreg_state_get(const struct kvmreg_state *s,
+					   uint64_t id)
+{
+	const size_t *slot;
+	const struct kvmreg_state_entry *e;
+
+	if (!s->count)
+		return NULL;
+	slot = index_slot(s, id);
+	if (!*slot)
+		return NULL;
+	e = &s->entries[*slot - 1];
+	return e->offset == NO_VALUE ? NULL : s->data + e->offset;
+}
+
+int kvmreg_state_has(const struct kvmreg_state *s, uint64_t id)
+{
+	return s->count && *index_slot(s, id) != 0;
+}
+
+KVMREG_EXPORT int kvmreg_state_at(const struct kvmreg_state *s, size_t i,
+				  uint64_t *id, const void **value)
+{
+	const struct kvmreg_state_entry *e;
+
+	if (i >= s->count)
+		return kvmreg_set_error(-ERANGE, "entry %zu of a state of %zu",
+					i, s->count);
+	e = &s->entries[i];
+	if (id)
+		*id = e->id;
+	if (value)
+		*value = e->offset == NO_VALUE ? NULL : s->data + e->offset;
+	return 0;
+}
+
+KVMREG_EXPORT size_t kvmreg_state_count(const struct kvmreg_state *s)
+{
+	return s->count;
+}
+
+KVMREG_EXPORT enum kvmreg_arch kvmreg_state_arch(const struct kvmreg_state *s)
+{
+	return s->arch;
+}
+
+KVMREG_EXPORT const char *kvmreg_state_kernel(const struct kvmreg_state *s)
+{
+	return s->kernel;
+}
+
+KVMREG_EXPORT int kvmreg_state_set_kernel(struct kvmreg_state *s,
+					  const char *release)
+{
+	size_t n = strlen(release);
+
+	if (n >= sizeof(s->kernel))
+		return kvmreg_set_error(-EINVAL,
+					"kernel release '%s' is longer than %zu bytes",
+					release, sizeof(s->kernel) - 1);
+	memcpy(s->kernel, release, n + 1);
+	return 0;
+}
+
+KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s)
+{
+	struct kvmreg_state *copy = kvmreg_state_new(s->arch);
+	uint64_t id;
+	const void *value;
+
+	if (!copy)
+		return NULL;
+	memcpy(copy->kernel, s->kernel, sizeof(copy->kernel));
+	copy->flags = s->flags;
+	for (size_t i = 0; i < s->count; i++) {
+		kvmreg_state_at(s, i, &id, &value);
+		if (kvmreg_state_set(copy, id, value, kvmreg_id_size(id))) {
+			kvmreg_state_free(copy);
+			return NULL;
+		}
+	}
+	return copy;
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+/* vCPU handles, the counted ioctl path, ONE_REG, and scratch VMs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "arch/arch.h"
+#include "internal.h"
+
+KVMREG_EXPORT int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
+				     struct kvmreg_vcpu **out)
+{
+	const struct kvmreg_arch_driver *driver =
+		kvmreg_driver(kvmreg_arch_host());
+	struct kvmreg_vcpu *vcpu;
+
+	if (!driver)
+		return kvmreg_set_error(-ENOTSUP,
+					"libkvmreg was built for an architecture it cannot drive");
+	if (vcpu_fd < 0)
+		return kvmreg_set_error(-EBADF, "vcpu fd %d is not open", vcpu_fd);
+	vcpu = calloc(1, sizeof(*vcpu));
+	if (!vcpu)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	vcpu->kvm_fd = kvm_fd;
+	vcpu->vm_fd = vm_fd;
+	vcpu->fd = vcpu_fd;
+	vcpu->driver = driver;
+	*out = vcpu;
+	return 0;
+}
+
+KVMREG_EXPORT void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu)
+{
+	if (!vcpu)
+		return;
+	if (vcpu->arch_data_free)
+		vcpu->arch_data_free(vcpu->arch_data);
+	free(vcpu);
+}
+
+KVMREG_EXPORT enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu)
+{
+	return vcpu->driver->arch;
+}
+
+KVMREG_EXPORT uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu)
+{
+	return vcpu->ioctls;
+}
+
+int kvmreg_vcpu_ioctl(struct kvmreg_vcpu *vcpu, unsigned long request,
+		      void *arg)
+{
+	int r;
+
+	vcpu->ioctls++;
+	do {
+		r = ioctl(vcpu->fd, request, arg);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int kvmreg_one_reg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)value };
+
+	return kvmreg_vcpu_ioctl(vcpu, KVM_GET_ONE_REG, &reg);
+}
+
+int kvmreg_one_reg_set(struct kvmreg_vcpu *vcpu, uint64_t id,
+		       const void *value)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)value };
+
+	return kvmreg_vcpu_ioctl(vcpu, KVM_SET_ONE_REG, &reg);
+}
+
+static void close_if_open(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+KVMREG_EXPORT int kvmreg_scratch_create(unsigned int flags,
+					struct kvmreg_scratch *s)
+{
+	const struct kvmreg_arch_driver *driver =
+		kvmreg_driver(kvmreg_arch_host());
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->kvm_fd = s->vm_fd = s->vcpu_fd = -1;
+	s->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (s->kvm_fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return kvmreg_set_error(err,
+						"/dev/kvm does not exist: this host has no KVM (is the kvm module loaded?)");
+		if (err == -EACCES || err == -EPERM)
+			return kvmreg_set_error(err,
+						"/dev/kvm: permission denied (run as root, or join the group that owns /dev/kvm)");
+		return kvmreg_set_error(err, "cannot open /dev/kvm: %s",
+					strerror(-err));
+	}
+	s->vm_fd = ioctl(s->kvm_fd, KVM_CREATE_VM, 0);
+	if (s->vm_fd < 0) {
+		err = kvmreg_set_error(-errno, "KVM_CREATE_VM: %s",
+				       strerror(errno));
+		goto fail;
+	}
+	s->vcpu_fd = ioctl(s->vm_fd, KVM_CREATE_VCPU, 0);
+	if (s->vcpu_fd < 0) {
+		err = kvmreg_set_error(-errno, "KVM_CREATE_VCPU: %s",
+				       strerror(errno));
+		goto fail;
+	}
+	err = kvmreg_vcpu_attach(s->kvm_fd, s->vm_fd, s->vcpu_fd, &s->vcpu);
+	if (err)
+		goto fail;
+	if (!(flags & KVMREG_SCRATCH_NO_SETUP) && driver->vcpu_setup) {
+		err = driver->vcpu_setup(s, flags);
+		if (err)
+			goto fail;
+	}
+	return 0;
+fail:
+	kvmreg_scratch_destroy(s);
+	return err;
+}
+
+KVMREG_EXPORT void kvmreg_scratch_destroy(struct kvmreg_scratch *s)
+{
+	kvmreg_vcpu_detach(s->vcpu);
+	s->vcpu = NULL;
+	close_if_open(&s->vcpu_fd);
+	close_if_open(&s->vm_fd);
+	close_if_open(&s->kvm_fd);
+}
