@@ -87,6 +87,19 @@ int kvmreg_id_check(enum kvmreg_arch arch, uint64_t id);
 /* Whether the value changes on its own while the vCPU runs (counters,
  * timers): comparisons of saved states treat these separately. */
 bool kvmreg_id_is_volatile(enum kvmreg_arch arch, uint64_t id);
+/* Where id goes in restore order (lower first) and why, in a phrase. */
+int kvmreg_id_restore_rank(enum kvmreg_arch arch, uint64_t id);
+const char *kvmreg_id_restore_reason(enum kvmreg_arch arch, uint64_t id);
+
+/*
+ * Values as text: "0x" and exactly 2 * size hex digits, the bytes read as a
+ * little-endian number (every arch KVM runs here is little-endian), so a
+ * 64-bit register prints as the number it holds. format returns the full
+ * length like snprintf; parse accepts fewer digits (zero-extended).
+ */
+int kvmreg_value_format(const void *value, size_t size, char *buf,
+			size_t len);
+int kvmreg_value_parse(const char *text, void *value, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* A vCPU                                                              */

@@ -258,6 +258,22 @@ KVMREG_EXPORT bool kvmreg_id_is_volatile(enum kvmreg_arch arch, uint64_t id)
 	return d && d->id_is_volatile && d->id_is_volatile(id);
 }
 
+KVMREG_EXPORT int kvmreg_id_restore_rank(enum kvmreg_arch arch, uint64_t id)
+{
+	const struct kvmreg_arch_driver *d = driver_for(arch, id);
+
+	return d && d->restore_rank ? d->restore_rank(id) : 0;
+}
+
+KVMREG_EXPORT const char *kvmreg_id_restore_reason(enum kvmreg_arch arch,
+						   uint64_t id)
+{
+	const struct kvmreg_arch_driver *d = driver_for(arch, id);
+	const char *why = d && d->restore_reason ? d->restore_reason(id) : NULL;
+
+	return why ? why : "no ordering constraint";
+}
+
 KVMREG_EXPORT const char *kvmreg_source_name(enum kvmreg_source source)
 {
 	switch (source) {

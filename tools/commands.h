@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* The kvmreg subcommands: argv[0] is the subcommand's name. Each returns
+ * 0 on success, 1 on a runtime error, 2 on bad usage. */
+#ifndef KVMREG_TOOLS_COMMANDS_H
+#define KVMREG_TOOLS_COMMANDS_H
+
+#include "kvmreg.h"
+
+/* tools/kvmreg.c */
+int cmd_list(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_table(int argc, char **argv);
+int cmd_order(int argc, char **argv);
+
+/* tools/cmd_state.c */
+int cmd_save(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_compat(int argc, char **argv);
+
+/* Shared by the commands (tools/kvmreg.c). */
+extern const char *kvmreg_program;
+/* Print "kvmreg <cmd>: <message>" on stderr; returns status. */
+int cli_fail(int status, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Open a scratch vCPU on this host, or print why not; 0 or 1. */
+int cli_scratch(const char *cmd, unsigned int flags,
+		struct kvmreg_scratch *scratch);
+/* Parse an --arch value; prints the error; KVMREG_ARCH_NONE on failure. */
+enum kvmreg_arch cli_arch(const char *cmd, const char *name);
+
+#endif /* KVMREG_TOOLS_COMMANDS_H */
