@@ -29,7 +29,7 @@ $(SAN_DIR)/tests/%: tests/%.c $(TEST_LIB_SRCS) $(TEST_HDRS) $(SAN_LIB)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests -o $@ $< $(TEST_LIB_SRCS) \
 		$(SAN_LIB) -lpthread
 
-.PHONY: check check-unit check-kvm tests
+.PHONY: check check-unit check-kvm check-cli tests
 
 tests: $(UNIT_TESTS) $(KVM_TESTS)
 
@@ -43,6 +43,10 @@ check-unit: $(UNIT_TESTS) all
 # Real /dev/kvm on this host.
 check-kvm: $(KVM_TESTS) all
 	@tests/run-programs kvm $(KVM_TESTS)
+
+# The CLI's contract, as a user meets it.
+check-cli: all
+	@tests/run-programs cli $(sort $(wildcard tests/cli/*.sh))
 
 -include tests/fuzz/fuzz.mk
 -include tests/nested/nested.mk

@@ -1,0 +1,33 @@
+#!/bin/sh
+# The kvmreg CLI's contract: exit 0 on success, 1 on a runtime error, 2 on
+# bad usage; errors are one line on stderr naming the command.
+. "$(dirname "$0")/lib.sh"
+
+expect_exit 0 "help" "$KVMREG" --help
+expect_exit 2 "no command" "$KVMREG"
+expect_exit 2 "unknown command" "$KVMREG" frobnicate
+for cmd in list decode encode get set table order; do
+	expect_exit 0 "$cmd --help" "$KVMREG" "$cmd" --help
+	expect_stdout "$cmd --help shows usage" "usage: kvmreg $cmd" "$KVMREG" "$cmd" --help
+done
+expect_exit 2 "list: unknown option" "$KVMREG" list --frob
+expect_stderr "list: unknown option named" "kvmreg list: unknown or incomplete option '--frob'" "$KVMREG" list --frob
+expect_exit 2 "decode: no id" "$KVMREG" decode
+expect_exit 1 "decode: malformed id" "$KVMREG" decode 0xzz
+expect_exit 1 "decode: unknown arch field" "$KVMREG" decode 0xff30000000000000
+expect_stderr "decode: unknown arch field named" "unknown architecture field 0xff" "$KVMREG" decode 0xff30000000000000
+expect_exit 2 "decode: unknown --arch" "$KVMREG" decode --arch vax 0x1
+expect_stderr "decode: unknown --arch named" "unknown architecture 'vax'" "$KVMREG" decode --arch vax 0x1
+expect_exit 1 "encode: unknown name" "$KVMREG" encode --arch arm64 NOT_A_REGISTER
+expect_stderr "encode: unknown name named" "NOT_A_REGISTER" "$KVMREG" encode --arch arm64 NOT_A_REGISTER
+expect_exit 2 "set: not NAME=VALUE" "$KVMREG" set foo
+expect_exit 2 "set: bad value, before touching KVM" "$KVMREG" set 0x6030000000100000=zz
+
+# decode and encode are inverses, for ids of every architecture.
+for id in 0x603000000013c005 0x6030000000100000 0x8030000002000000 \
+	  0x9030000000010000 0x2030000200000010; do
+	name=$("$KVMREG" decode "$id" | awk '{print $3}')
+	back=$("$KVMREG" encode "$name")
+	check "encode(decode($id)) = $id (name $name)" [ "$back" = "$id" ]
+done
+finish

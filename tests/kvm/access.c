@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/* Single and batched access on real KVM. */
+#include <inttypes.h>
+
+#include "harness.h"
+#include "kvmreg.h"
+#include "lib/testutil.h"
+
+struct fixture {
+	struct kvmreg_scratch scratch;
+	struct kvmreg_list *list;
+	uint64_t *ids;
+};
+
+static int fixture_open(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (kvmreg_scratch_create(0, &f->scratch) ||
+	    kvmreg_list_get(f->scratch.vcpu, 0, &f->list))
+		return -1;
+	f->ids = calloc(f->list->count + 1, sizeof(*f->ids));
+	for (size_t i = 0; i < f->list->count; i++)
+		f->ids[i] = f->list->regs[i].id;
+	return 0;
+}
+
+static void fixture_close(struct fixture *f)
+{
+	free(f->ids);
+	kvmreg_list_free(f->list);
+	kvmreg_scratch_destroy(&f->scratch);
+}
+
+TEST(batch_equals_single_and_costs_less)
+{
+	struct fixture f;
+	struct kvmreg_state *batch;
+	uint64_t before, batch_ioctls, single_ioctls;
+	uint8_t value[256];
+
+	NEED_KVM();
+	REQUIRE(fixture_open(&f) == 0, "%s", kvmreg_error());
+	batch = kvmreg_state_new(kvmreg_arch_host());
+	before = kvmreg_vcpu_ioctl_count(f.scratch.vcpu);
+	REQUIRE(kvmreg_read(f.scratch.vcpu, f.ids, f.list->count, batch, NULL) == 0,
+		"%s", kvmreg_error());
+	batch_ioctls = kvmreg_vcpu_ioctl_count(f.scratch.vcpu) - before;
+	before = kvmreg_vcpu_ioctl_count(f.scratch.vcpu);
+	for (size_t i = 0; i < f.list->count; i++) {
+		uint64_t id = f.ids[i];
+
+		REQUIRE(kvmreg_get(f.scratch.vcpu, id, value) == 0, "%s", kvmreg_error());
+		if (kvmreg_id_is_volatile(kvmreg_arch_host(), id))
+			continue;
+		EXPECT(!memcmp(value, kvmreg_state_get(batch, id), kvmreg_id_size(id)),
+		       "0x%016" PRIx64 ": single read differs from batch read", id);
+	}
+	single_ioctls = kvmreg_vcpu_ioctl_count(f.scratch.vcpu) - before;
+	printf("    %zu registers: batch %" PRIu64 " ioctls, one by one %" PRIu64 "\n",
+	       f.list->count, batch_ioctls, single_ioctls);
+	EXPECT(batch_ioctls <= single_ioctls, "batching cost more ioctls");
+	EXPECT(single_ioctls >= f.list->count, "fewer ioctls than registers one by one");
+	kvmreg_state_free(batch);
+	fixture_close(&f);
+}
+
+TEST(writing_back_every_value_succeeds)
+{
+	struct fixture f;
+	struct kvmreg_state *saved, *again;
+	int *errs;
+
+	NEED_KVM();
+	REQUIRE(fixture_open(&f) == 0, "%s", kvmreg_error());
+	saved = kvmreg_state_new(kvmreg_arch_host());
+	again = kvmreg_state_new(kvmreg_arch_host());
+	errs = calloc(f.list->count + 1, sizeof(*errs));
+	REQUIRE(kvmreg_read(f.scratch.vcpu, f.ids, f.list->count, saved, NULL) == 0,
+		"%s", kvmreg_error());
+	EXPECT(kvmreg_write(f.scratch.vcpu, saved, errs) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_read(f.scratch.vcpu, f.ids, f.list->count, again, NULL) == 0,
+		"%s", kvmreg_error());
+	EXPECT(t_state_differences(saved, again, 0) == 0, "values changed by writing them back");
+	free(errs);
+	kvmreg_state_free(saved);
+	kvmreg_state_free(again);
+	fixture_close(&f);
+}
+
+TEST(general_register_takes_a_new_value)
+{
+	struct kvmreg_scratch s;
+	uint64_t id = t_gpr_id(), value = 0x0123456789abcdefULL, back = 0;
+
+	NEED_KVM();
+	REQUIRE(id != 0, "no general-purpose register name parses on this arch");
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	EXPECT(kvmreg_set(s.vcpu, id, &value) == 0, "%s", kvmreg_error());
+	EXPECT(kvmreg_get(s.vcpu, id, &back) == 0, "%s", kvmreg_error());
+	EXPECT(back == value, "read back 0x%" PRIx64, back);
+	kvmreg_scratch_destroy(&s);
+}
+
+TEST(errors_name_the_register)
+{
+	struct kvmreg_scratch s;
+	uint8_t value[256] = { 0 };
+	uint64_t foreign = kvmreg_arch_host() == KVMREG_ARCH_ARM64 ?
+			   0x8030000002000000ULL : 0x6030000000100000ULL;
+	uint64_t before;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	before = kvmreg_vcpu_ioctl_count(s.vcpu);
+	EXPECT(kvmreg_get(s.vcpu, foreign, value) == -EINVAL, "foreign id accepted");
+	EXPECT(strstr(kvmreg_error(), "is not a") != NULL, "message: %s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_ioctl_count(s.vcpu) == before, "a foreign id reached the kernel");
+	kvmreg_scratch_destroy(&s);
+}
+
+TEST_MAIN("access",
+	  CASE(batch_equals_single_and_costs_less),
+	  CASE(writing_back_every_value_succeeds),
+	  CASE(general_register_takes_a_new_value),
+	  CASE(errors_name_the_register))

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers the real-KVM tests share (header-only, static). */
+#ifndef KVMREG_TESTUTIL_H
+#define KVMREG_TESTUTIL_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvmreg.h"
+
+/*
+ * Print every register in which a and b differ, volatile ones aside unless
+ * asked; returns how many differ (a register missing from one side counts).
+ */
+static inline size_t t_state_differences(const struct kvmreg_state *a,
+					 const struct kvmreg_state *b,
+					 int include_volatile)
+{
+	size_t differ = 0;
+	enum kvmreg_arch arch = kvmreg_state_arch(a);
+
+	for (size_t i = 0; i < kvmreg_state_count(a); i++) {
+		uint64_t id;
+		const void *va, *vb;
+		char name[160], ta[520], tb[520];
+
+		kvmreg_state_at(a, i, &id, &va);
+		if (!include_volatile && kvmreg_id_is_volatile(arch, id))
+			continue;
+		vb = kvmreg_state_get(b, id);
+		if (vb && va && !memcmp(va, vb, kvmreg_id_size(id)))
+			continue;
+		differ++;
+		kvmreg_id_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
+		kvmreg_value_format(va, kvmreg_id_size(id), ta, sizeof(ta));
+		if (vb)
+			kvmreg_value_format(vb, kvmreg_id_size(id), tb, sizeof(tb));
+		printf("    differs: %-32s %s -> %s\n", name, ta, vb ? tb : "(missing)");
+	}
+	for (size_t i = 0; i < kvmreg_state_count(b); i++) {
+		uint64_t id;
+		char name[160];
+
+		kvmreg_state_at(b, i, &id, NULL);
+		if (kvmreg_state_get(a, id))
+			continue;
+		differ++;
+		kvmreg_id_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
+		printf("    differs: %-32s only in the second state\n", name);
+	}
+	return differ;
+}
+
+/* A general-purpose register of the host arch that takes any value. */
+static inline uint64_t t_gpr_id(void)
+{
+#if defined(__aarch64__)
+	return 0x6030000000100000ULL;	/* core regs[0] */
+#elif defined(__riscv)
+	return 0x802000000200000aULL;	/* core regs.a0 */
+#else
+	static const char *const names[] = { "rax", "regs.rax", "RAX" };
+	uint64_t id;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!kvmreg_id_parse(kvmreg_arch_host(), names[i], &id))
+			return id;
+	return 0;
+#endif
+}
+
+#endif /* KVMREG_TESTUTIL_H */
