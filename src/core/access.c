@@ -33,14 +33,18 @@ int kvmreg_describe_failure(uint64_t id, int err, const char *what)
 }
 
 /*
- * Order ids into batches: each group's ids together, groups in order of
- * their first id, plain ONE_REG ids alone. order[] receives indexes into
- * ids; starts[] the first index of each batch, terminated by n.
+ * A plan orders ids into batches: each group's ids together, groups in the
+ * order of their first id, plain ONE_REG ids alone. The ids and value
+ * pointers are gathered in that order once, so every group hook gets
+ * contiguous arrays without copying per group.
  */
 struct plan {
-	size_t *order;
-	size_t *starts;
-	uint32_t *keys;		/* per batch */
+	size_t *order;		/* position -> index into the caller's ids */
+	size_t *starts;		/* batch -> first position; [batches] = n */
+	uint32_t *keys;		/* batch -> group key */
+	uint64_t *ids;		/* by position */
+	uint8_t **vals;		/* by position */
+	int *errs;		/* by position */
 	size_t batches;
 };
 
@@ -49,139 +53,125 @@ static void plan_free(struct plan *p)
 	free(p->order);
 	free(p->starts);
 	free(p->keys);
+	free(p->ids);
+	free(p->vals);
+	free(p->errs);
+}
+
+static size_t batch_of_key(struct plan *p, uint32_t key, size_t *last)
+{
+	/* Neighbouring ids mostly share a group: try the last hit first. */
+	if (*last < p->batches && p->keys[*last] == key)
+		return *last;
+	for (size_t b = 0; b < p->batches; b++)
+		if (p->keys[b] == key)
+			return *last = b;
+	p->keys[p->batches] = key;
+	return *last = p->batches++;
 }
 
 static int plan_make(const struct kvmreg_vcpu *vcpu, const uint64_t *ids,
-		     size_t n, struct plan *p)
+		     uint8_t *const *vals, size_t n, struct plan *p)
 {
-	uint32_t *key = malloc((n + 1) * sizeof(*key));
-	size_t out = 0;
+	size_t *batch = malloc((n + 1) * sizeof(*batch));
+	size_t last = SIZE_MAX;
 
 	memset(p, 0, sizeof(*p));
 	p->order = malloc((n + 1) * sizeof(*p->order));
-	p->starts = malloc((n + 2) * sizeof(*p->starts));
+	p->starts = calloc(n + 2, sizeof(*p->starts));
 	p->keys = malloc((n + 1) * sizeof(*p->keys));
-	if (!key || !p->order || !p->starts || !p->keys) {
-		free(key);
+	p->ids = malloc((n + 1) * sizeof(*p->ids));
+	p->vals = malloc((n + 1) * sizeof(*p->vals));
+	p->errs = calloc(n + 1, sizeof(*p->errs));
+	if (!batch || !p->order || !p->starts || !p->keys || !p->ids ||
+	    !p->vals || !p->errs) {
+		free(batch);
 		plan_free(p);
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n; i++)
-		key[i] = group_of(vcpu, ids[i]);
-	/*
-	 * Groups are few (x86 has about a dozen), so a scan per new group is
-	 * cheaper than a map; done[] marks ids already placed.
-	 */
 	for (size_t i = 0; i < n; i++) {
-		if (key[i] == UINT32_MAX)
-			continue;
-		p->starts[p->batches] = out;
-		p->keys[p->batches++] = key[i];
-		p->order[out++] = i;
-		if (key[i] == 0)
-			continue;
-		for (size_t j = i + 1; j < n; j++) {
-			if (key[j] == key[i]) {
-				p->order[out++] = j;
-				key[j] = UINT32_MAX;
-			}
+		uint32_t key = group_of(vcpu, ids[i]);
+
+		if (key == 0) {
+			p->keys[p->batches] = 0;
+			batch[i] = p->batches++;
+		} else {
+			batch[i] = batch_of_key(p, key, &last);
 		}
+		p->starts[batch[i] + 1]++;
 	}
-	p->starts[p->batches] = out;
-	free(key);
+	for (size_t b = 0; b < p->batches; b++)
+		p->starts[b + 1] += p->starts[b];
+	/* starts[b] now counts up as batch b fills; reset it afterwards. */
+	for (size_t i = 0; i < n; i++) {
+		size_t pos = p->starts[batch[i]]++;
+
+		p->order[pos] = i;
+		p->ids[pos] = ids[i];
+		p->vals[pos] = vals[i];
+	}
+	for (size_t b = p->batches; b > 0; b--)
+		p->starts[b] = p->starts[b - 1];
+	p->starts[0] = 0;
+	free(batch);
+	return 0;
+}
+
+/* Run a plan: one hook call per group, one ONE_REG call per plain id. */
+static int plan_run(struct kvmreg_vcpu *vcpu, struct plan *p, int is_write,
+		    int *errs)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+
+	for (size_t b = 0; b < p->batches; b++) {
+		size_t first = p->starts[b], count = p->starts[b + 1] - first;
+		int err;
+
+		if (p->keys[b] == 0) {
+			p->errs[first] = is_write ?
+				kvmreg_one_reg_set(vcpu, p->ids[first], p->vals[first]) :
+				kvmreg_one_reg_get(vcpu, p->ids[first], p->vals[first]);
+			continue;
+		}
+		if (is_write)
+			err = g->set(vcpu, p->keys[b], count, p->ids + first,
+				     (const uint8_t *const *)(p->vals + first),
+				     p->errs + first);
+		else
+			err = g->get(vcpu, p->keys[b], count, p->ids + first,
+				     p->vals + first, p->errs + first);
+		for (size_t k = first; err && k < first + count; k++)
+			p->errs[k] = err;
+	}
+	for (size_t pos = 0; pos < p->starts[p->batches]; pos++)
+		errs[p->order[pos]] = p->errs[pos];
 	return 0;
 }
 
 int kvmreg_read_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 		       uint8_t *const *vals, int *errs)
 {
-	const struct kvmreg_group_ops *g = vcpu->driver->groups;
 	struct plan p;
-	int err = plan_make(vcpu, ids, n, &p);
+	int err = plan_make(vcpu, ids, vals, n, &p);
 
 	if (err)
 		return err;
-	for (size_t b = 0; b < p.batches; b++) {
-		size_t first = p.starts[b], count = p.starts[b + 1] - first;
-
-		if (p.keys[b] == 0) {
-			size_t i = p.order[first];
-
-			errs[i] = kvmreg_one_reg_get(vcpu, ids[i], vals[i]);
-			continue;
-		}
-		err = kvmreg_group_call(vcpu, g->get, p.keys[b],
-					&p.order[first], count, ids,
-					(uint8_t **)vals, errs);
-		if (err)
-			break;
-	}
+	err = plan_run(vcpu, &p, 0, errs);
 	plan_free(&p);
 	return err;
-}
-
-/*
- * Call a group hook on the ids order[0..count) of ids/vals, gathering them
- * into contiguous arrays the hook can take.
- */
-int kvmreg_group_call(struct kvmreg_vcpu *vcpu, kvmreg_group_fn fn,
-		      uint32_t key, const size_t *order, size_t count,
-		      const uint64_t *ids, uint8_t **vals, int *errs)
-{
-	uint64_t *sub_ids = calloc(count, sizeof(*sub_ids));
-	uint8_t **sub_vals = calloc(count, sizeof(*sub_vals));
-	int *sub_errs = calloc(count, sizeof(*sub_errs));
-	int err = 0;
-
-	if (!sub_ids || !sub_vals || !sub_errs) {
-		err = kvmreg_set_error(-ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t k = 0; k < count; k++) {
-		sub_ids[k] = ids[order[k]];
-		sub_vals[k] = vals[order[k]];
-	}
-	err = fn(vcpu, key, count, sub_ids, sub_vals, sub_errs);
-	for (size_t k = 0; k < count; k++)
-		errs[order[k]] = err ? err : sub_errs[k];
-	err = 0;
-out:
-	free(sub_ids);
-	free(sub_vals);
-	free(sub_errs);
-	return err;
-}
-
-/* set hooks take const values; the cast is only to share kvmreg_group_call */
-static int group_set_adapter(struct kvmreg_vcpu *vcpu, uint32_t key, size_t n,
-			     const uint64_t *ids, uint8_t *const *vals,
-			     int *errs)
-{
-	return vcpu->driver->groups->set(vcpu, key, n, ids,
-					 (const uint8_t *const *)vals, errs);
 }
 
 int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 			size_t n, const uint8_t *const *vals, int *errs)
 {
 	struct plan p;
-	int err = plan_make(vcpu, ids, n, &p);
+	/* The plan holds value pointers for both directions; writes only
+	 * read through them. */
+	int err = plan_make(vcpu, ids, (uint8_t *const *)vals, n, &p);
 
 	if (err)
 		return err;
-	for (size_t b = 0; b < p.batches && !err; b++) {
-		size_t first = p.starts[b], count = p.starts[b + 1] - first;
-
-		if (p.keys[b] == 0) {
-			size_t i = p.order[first];
-
-			errs[i] = kvmreg_one_reg_set(vcpu, ids[i], vals[i]);
-			continue;
-		}
-		err = kvmreg_group_call(vcpu, group_set_adapter, p.keys[b],
-					&p.order[first], count, ids,
-					(uint8_t **)vals, errs);
-	}
+	err = plan_run(vcpu, &p, 1, errs);
 	plan_free(&p);
 	if (err)
 		return err;
@@ -193,14 +183,13 @@ int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	 */
 	for (size_t i = 0; i < n; i++) {
 		uint8_t now[256];
-		size_t size = kvmreg_id_size(ids[i]);
 		int rerr = 0;
 
 		if (!errs[i])
 			continue;
 		if (!kvmreg_read_values(vcpu, &ids[i], 1,
 					(uint8_t *const[]){ now }, &rerr) &&
-		    !rerr && !memcmp(now, vals[i], size))
+		    !rerr && !memcmp(now, vals[i], kvmreg_id_size(ids[i])))
 			errs[i] = 0;
 	}
 	return 0;

@@ -8,14 +8,6 @@
 
 #include "kvmreg.h"
 
-typedef int (*kvmreg_group_fn)(struct kvmreg_vcpu *vcpu, uint32_t group,
-			       size_t n, const uint64_t *ids,
-			       uint8_t *const *vals, int *errs);
-
-int kvmreg_group_call(struct kvmreg_vcpu *vcpu, kvmreg_group_fn fn,
-		      uint32_t key, const size_t *order, size_t count,
-		      const uint64_t *ids, uint8_t **vals, int *errs);
-
 /* Batched reads and writes: errs[i] gets each register's 0 or -errno; the
  * return value is an error only when nothing could be attempted. */
 int kvmreg_read_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
