@@ -235,6 +235,13 @@ int kvmreg_save(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
  * register and the errno.
  */
 int kvmreg_restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state);
+/*
+ * The same order, without the rollback: for a vCPU created to receive this
+ * state, which the caller destroys if the restore fails. It skips the read
+ * that rollback needs, so it costs half the ioctls of kvmreg_restore().
+ */
+int kvmreg_restore_fresh(struct kvmreg_vcpu *vcpu,
+			 const struct kvmreg_state *state);
 /* The order kvmreg_restore() writes state's registers in: ids, count of state. */
 int kvmreg_restore_order(const struct kvmreg_state *state, uint64_t *ids);
 

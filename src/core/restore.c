@@ -145,8 +145,8 @@ out:
 	return err;
 }
 
-KVMREG_EXPORT int kvmreg_restore(struct kvmreg_vcpu *vcpu,
-				 const struct kvmreg_state *state)
+static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
+		   int keep_rollback)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
 	size_t n = kvmreg_state_count(state);
@@ -187,9 +187,11 @@ KVMREG_EXPORT int kvmreg_restore(struct kvmreg_vcpu *vcpu,
 		before[i] = before_buf + off;
 		off += kvmreg_id_size(ids[i]);
 	}
-	err = kvmreg_read_values(vcpu, ids, n, before, before_errs);
-	if (err)
-		goto out;
+	if (keep_rollback) {
+		err = kvmreg_read_values(vcpu, ids, n, before, before_errs);
+		if (err)
+			goto out;
+	}
 
 	for (start = 0; start < n; start = end) {
 		for (end = start + 1; end < n && plan[end].rank == plan[start].rank;)
@@ -207,7 +209,7 @@ KVMREG_EXPORT int kvmreg_restore(struct kvmreg_vcpu *vcpu,
 		if (err)
 			break;
 	}
-	if (err) {
+	if (err && keep_rollback) {
 		char first[512];
 		int rb;
 
@@ -232,4 +234,16 @@ out:
 	free(errs);
 	free(before_errs);
 	return err;
+}
+
+KVMREG_EXPORT int kvmreg_restore(struct kvmreg_vcpu *vcpu,
+				 const struct kvmreg_state *state)
+{
+	return restore(vcpu, state, 1);
+}
+
+KVMREG_EXPORT int kvmreg_restore_fresh(struct kvmreg_vcpu *vcpu,
+				       const struct kvmreg_state *state)
+{
+	return restore(vcpu, state, 0);
 }
