@@ -52,3 +52,11 @@ check-cli: all
 -include tests/nested/nested.mk
 -include kernel/kernel.mk
 -include bench/bench.mk
+
+# The man pages are generated from the header; stale pages fail the check.
+check-unit: check-man-pages
+.PHONY: check-man-pages
+check-man-pages:
+	@mkdir -p $(BUILD)/results; tmp=$$(mktemp -d) && cp -r include tools $$tmp/ && (cd $$tmp && tools/gen-man >/dev/null) && \
+	if diff -r -q $$tmp/man man >/dev/null; then echo "PASS unit.man_pages_current" | tee -a $(BUILD)/results/unit.log; \
+	else echo "FAIL unit.man_pages_current: run tools/gen-man and commit man/" | tee -a $(BUILD)/results/unit.log; rm -rf $$tmp; exit 1; fi; rm -rf $$tmp
