@@ -57,6 +57,6 @@ check-cli: all
 check-unit: check-man-pages
 .PHONY: check-man-pages
 check-man-pages:
-	@mkdir -p $(BUILD)/results; tmp=$$(mktemp -d) && cp -r include tools $$tmp/ && (cd $$tmp && tools/gen-man >/dev/null) && \
+	@mkdir -p $(BUILD)/results; tmp=$$(mktemp -d) && cp -r include tools man $$tmp/ && rm -f $$tmp/man/kvmreg_*.3 && (cd $$tmp && tools/gen-man >/dev/null) && \
 	if diff -r -q $$tmp/man man >/dev/null; then echo "PASS unit.man_pages_current" | tee -a $(BUILD)/results/unit.log; \
 	else echo "FAIL unit.man_pages_current: run tools/gen-man and commit man/" | tee -a $(BUILD)/results/unit.log; rm -rf $$tmp; exit 1; fi; rm -rf $$tmp
