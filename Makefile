@@ -25,7 +25,8 @@ LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 # each arch's *_host.c holds the ioctls that only run on that architecture.
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
 ARCH_SRCS := $(sort $(filter-out %_host.c,$(wildcard src/arch/*.c)))
-HOST_SRCS := $(wildcard src/arch/$(TARGET_ARCH)_host.c)
+# The arm64 driver's files say arm64, the compiler's triplet aarch64.
+HOST_SRCS := $(wildcard src/arch/$(patsubst aarch64,arm64,$(TARGET_ARCH))_host.c)
 LIB_SRCS  := $(CORE_SRCS) $(ARCH_SRCS) $(HOST_SRCS)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIB_HDRS  := include/kvmreg.h $(wildcard src/core/*.h src/arch/*.h src/arch/uapi/*.h)
