@@ -26,7 +26,7 @@ struct h_case {
 
 static int h_case_failed;
 static const char *h_skip_why;
-static char h_skip_buf[256];
+static char h_skip_buf[256] __attribute__((unused));
 
 #define TEST(fn) static void fn(void)
 #define CASE(fn) { #fn, fn }
