@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /init of the nested-KVM guests: the whole userspace of an arm64 or riscv64
+ * QEMU guest whose kernel offers real KVM. It mounts what the tests need,
+ * loads the KVM modules where KVM is not built in, runs every test program
+ * in /tests against the guest's /dev/kvm and powers off.
+ *
+ * The host reads the serial console, so every line meant for it starts with
+ * MARK: kernel messages can land on the same console and are ignored. The
+ * last line is the summary the host requires; a boot that never prints it
+ * (panic, hang, crash of /init) fails on the host.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MARK "@@kvmreg "
+#define TESTS_DIR "/tests"
+#define MODULES_LIST "/modules/order"
+/* A test program that runs longer is killed and counted as failed. */
+#define PROGRAM_TIMEOUT_S 240
+
+static int passed, failed, skipped, programs;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	/* One write per line keeps it whole against other console writers. */
+	dprintf(STDOUT_FILENO, MARK "%.*s\n", n, line);
+}
+
+static void count_line(const char *line)
+{
+	if (!strncmp(line, "PASS ", 5))
+		passed++;
+	else if (!strncmp(line, "FAIL ", 5))
+		failed++;
+	else if (!strncmp(line, "SKIP ", 5))
+		skipped++;
+}
+
+/* A harness line of the guest's own checks, counted like the programs'. */
+static void result(int ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void result(int ok, const char *name, const char *fmt, ...)
+{
+	char why[512] = "";
+	char line[700];
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof(why), fmt, ap);
+		va_end(ap);
+	}
+	snprintf(line, sizeof(line), "%s init.%s%s%s", ok ? "PASS" : "FAIL",
+		 name, why[0] ? ": " : "", why);
+	count_line(line);
+	say("%s", line);
+}
+
+static void mount_or_say(const char *src, const char *dir, const char *type)
+{
+	mkdir(dir, 0755);
+	if (mount(src, dir, type, 0, NULL) && errno != EBUSY)
+		say("mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+/* The archive has no /dev/console, so the kernel gave us no stdio. */
+static void console_stdio(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static int load_modules(void)
+{
+	char name[256];
+	FILE *order = fopen(MODULES_LIST, "r");
+	int ok = 1;
+
+	if (!order)
+		return 1;	/* nothing to load: KVM is built in */
+	while (fgets(name, sizeof(name), order)) {
+		char path[300];
+		int fd;
+
+		name[strcspn(name, "\n")] = '\0';
+		if (!name[0])
+			continue;
+		snprintf(path, sizeof(path), "/modules/%s", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0)) {
+			if (errno != EEXIST) {
+				result(0, "load_modules", "%s: %s", path,
+				       strerror(errno));
+				ok = 0;
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	fclose(order);
+	if (ok)
+		result(1, "load_modules", NULL);
+	return ok;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Relay one program's output line by line, counting its harness lines. */
+static void run_program(const char *name)
+{
+	char path[300], buf[4096], summary[300];
+	size_t have = 0;
+	int pipefd[2], status = 0, saw_summary = 0, timed_out = 0;
+	double start = now_s();
+	pid_t pid;
+
+	snprintf(path, sizeof(path), TESTS_DIR "/%s", name);
+	snprintf(summary, sizeof(summary), "# %s: ", name);
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		result(0, name, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		result(0, name, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return;
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execl(path, path, (char *)NULL);
+		dprintf(STDOUT_FILENO, "exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	programs++;
+	for (;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		double left = PROGRAM_TIMEOUT_S - (now_s() - start);
+		ssize_t n;
+		char *nl;
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			timed_out = 1;
+			break;
+		}
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		n = read(pipefd[0], buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += n;
+		buf[have] = '\0';
+		while ((nl = strchr(buf, '\n')) || have == sizeof(buf) - 1) {
+			size_t len = nl ? (size_t)(nl - buf) : have;
+
+			buf[len] = '\0';
+			say("%s", buf);
+			count_line(buf);
+			if (!strncmp(buf, summary, strlen(summary)))
+				saw_summary = 1;
+			len += nl ? 1 : 0;
+			memmove(buf, buf + len, have - len + 1);
+			have -= len;
+		}
+	}
+	if (have) {
+		say("%s", buf);
+		count_line(buf);
+	}
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	if (timed_out)
+		result(0, name, "killed after %d s", PROGRAM_TIMEOUT_S);
+	else if (WIFSIGNALED(status))
+		result(0, name, "killed by signal %d (%s)", WTERMSIG(status),
+		       strsignal(WTERMSIG(status)));
+	else if (!saw_summary)
+		result(0, name, "exited %d before its summary line",
+		       WEXITSTATUS(status));
+	say("# %s took %.1f s", name, now_s() - start);
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_program(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/* A kernel that warned while the tests ran has a bug, or we tripped one. */
+static void check_kernel_log(void)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *log, *line, *save = NULL;
+	int n, bad = 0;
+
+	if (size <= 0)
+		size = 1 << 20;
+	log = malloc(size + 1);
+	if (!log)
+		return;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
+	if (n < 0) {
+		result(0, "kernel_log_clean", "klogctl: %s", strerror(errno));
+		free(log);
+		return;
+	}
+	log[n] = '\0';
+	for (line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* Which KVM we got (VHE, nVHE, ...): for the host to check. */
+		if (strstr(line, "kvm ["))
+			say("# kernel: %s", line);
+		if (strstr(line, "WARNING:") || strstr(line, "BUG:") ||
+		    strstr(line, "Oops")) {
+			say("kernel: %s", line);
+			bad++;
+		}
+	}
+	free(log);
+	if (bad)
+		result(0, "kernel_log_clean", "%d warning line(s) above", bad);
+	else
+		result(1, "kernel_log_clean", NULL);
+}
+
+static void boot_name(char *out, size_t len)
+{
+	char cmdline[2048] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+	const char *p;
+
+	snprintf(out, len, "unnamed");
+	if (!f)
+		return;
+	if (!fgets(cmdline, sizeof(cmdline), f))
+		cmdline[0] = '\0';
+	fclose(f);
+	p = strstr(cmdline, "kvmreg_boot=");
+	if (p) {
+		p += strlen("kvmreg_boot=");
+		snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
+	}
+}
+
+int main(void)
+{
+	struct dirent **list = NULL;
+	char name[64];
+	double start;
+	int n;
+
+	mount_or_say("proc", "/proc", "proc");
+	mount_or_say("sysfs", "/sys", "sysfs");
+	mount_or_say("devtmpfs", "/dev", "devtmpfs");
+	console_stdio();
+	mount_or_say("tmpfs", "/tmp", "tmpfs");
+	/* Test programs write nothing else but what they are asked to. */
+	setenv("KVMREG_REQUIRE_KVM", "1", 1);
+	setenv("PATH", "/bin", 1);
+	setenv("TMPDIR", "/tmp", 1);
+	start = now_s();
+	boot_name(name, sizeof(name));
+	say("BEGIN boot=%s", name);
+
+	if (load_modules()) {
+		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+		if (fd < 0)
+			result(0, "dev_kvm", "/dev/kvm: %s", strerror(errno));
+		else
+			result(1, "dev_kvm", NULL);
+		if (fd >= 0)
+			close(fd);
+	}
+
+	n = scandir(TESTS_DIR, &list, is_program, by_name);
+	if (n <= 0)
+		result(0, "programs", "no test programs in " TESTS_DIR);
+	for (int i = 0; i < n; i++) {
+		run_program(list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
+	check_kernel_log();
+
+	say("END boot=%s programs=%d passed=%d failed=%d skipped=%d "
+	    "seconds=%.1f", name, programs, passed, failed, skipped,
+	    now_s() - start);
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Only reached if power-off failed: the host times out loudly. */
+	for (;;)
+		pause();
+}
