@@ -245,6 +245,130 @@ int kvmreg_restore_fresh(struct kvmreg_vcpu *vcpu,
 /* The order kvmreg_restore() writes state's registers in: ids, count of state. */
 int kvmreg_restore_order(const struct kvmreg_state *state, uint64_t *ids);
 
+/* ------------------------------------------------------------------ */
+/* Files, JSON, diff, compat                                           */
+
+/*
+ * A snapshot (docs/format.md) is a state in a versioned binary layout:
+ * little-endian header (magic, version, arch, the saving kernel's release,
+ * flags, count), the entries (id, size, value as KVM gives it, in the
+ * vCPU's byte order) and a CRC32C over everything. A capture is the same
+ * with a flag and no values. A state has values for all its registers or
+ * for none; encoding a mix fails. *buf is the caller's to free.
+ */
+int kvmreg_state_encode(const struct kvmreg_state *state, void **buf,
+			size_t *len);
+/*
+ * Rejects every malformed input -- truncated, wrong magic, unknown version,
+ * bad checksum, a size that disagrees with its id, a duplicate id, a count
+ * the bytes cannot hold -- with a message, never reading past len.
+ */
+int kvmreg_state_decode(const void *buf, size_t len,
+			struct kvmreg_state **out);
+/* Encode into a temporary file beside path and rename it over path: all or
+ * nothing. */
+int kvmreg_state_save_file(const struct kvmreg_state *state, const char *path);
+/* Read a snapshot, or the JSON of kvmreg_state_to_json() (a file whose
+ * first non-blank byte is '{'). Messages start with the path. */
+int kvmreg_state_load_file(const char *path, struct kvmreg_state **out);
+/* Whether no entry has a value: a register list with sizes, made by
+ * kvmreg_capture() or by kvmreg_state_set(state, id, NULL, size). An empty
+ * state is a capture only if it was read or made as one. */
+bool kvmreg_state_is_capture(const struct kvmreg_state *state);
+/* The vCPU's register list and sizes, without values, with this kernel's
+ * release: what kvmreg_state_compat() checks a state against. */
+int kvmreg_capture(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
+
+/*
+ * The same content as JSON: arch, kernel, capture flag and per register the
+ * id in hex (authoritative), the short name, the size, the value as
+ * kvmreg_value_format() writes it, and "volatile": true where the driver
+ * says so. *json is NUL-terminated, the caller's to free.
+ */
+int kvmreg_state_to_json(const struct kvmreg_state *state, char **json);
+/*
+ * Reads what kvmreg_state_to_json() writes, exactly. Strict: unknown
+ * members, duplicate ids, sizes that disagree with ids and a name that
+ * names another register than the id are errors (a name this library does
+ * not know is not); messages give the line and column.
+ */
+int kvmreg_state_from_json(const char *json, size_t len,
+			   struct kvmreg_state **out);
+
+enum kvmreg_diff_kind {
+	KVMREG_DIFF_ONLY_A = 1,	/* in a, not in b */
+	KVMREG_DIFF_ONLY_B,	/* in b, not in a */
+	KVMREG_DIFF_SIZE,	/* in both, with another size field in the id */
+	KVMREG_DIFF_VALUE,	/* in both, values differ */
+};
+
+struct kvmreg_diff_entry {
+	uint64_t id_a;		/* 0 for KVMREG_DIFF_ONLY_B */
+	uint64_t id_b;		/* 0 for KVMREG_DIFF_ONLY_A */
+	uint8_t kind;		/* enum kvmreg_diff_kind */
+	uint8_t is_volatile;	/* kvmreg_id_is_volatile() of either id */
+	uint8_t reserved[6];
+};
+
+struct kvmreg_diff {
+	size_t count;		/* differences, in a's order, then b's */
+	struct kvmreg_diff_entry *entries;
+	size_t same;		/* in both with equal values */
+	size_t volatile_skipped;/* volatile, values differ, left out */
+	size_t unvalued;	/* in both, one side without value (capture) */
+};
+
+/* Leave out value differences of volatile registers (counters, timers),
+ * counting them in volatile_skipped; their presence and size still count. */
+#define KVMREG_DIFF_IGNORE_VOLATILE	(1u << 0)
+/* Compare presence and sizes only. */
+#define KVMREG_DIFF_NO_VALUES		(1u << 1)
+
+/*
+ * Compare two states of one architecture register by register (-EINVAL
+ * for two architectures). Registers pair by id; those that do not pair
+ * exactly pair again with the id's size field masked, as a size change.
+ * Volatile registers are compared like any other and their entries say
+ * so, unless flags has KVMREG_DIFF_IGNORE_VOLATILE.
+ */
+int kvmreg_state_diff(const struct kvmreg_state *a,
+		      const struct kvmreg_state *b, unsigned int flags,
+		      struct kvmreg_diff **out);
+void kvmreg_diff_free(struct kvmreg_diff *diff);
+/* "only-in-a", "only-in-b", "size", "value". */
+const char *kvmreg_diff_kind_name(enum kvmreg_diff_kind kind);
+
+enum kvmreg_compat_verdict {
+	KVMREG_COMPAT_OK = 0,		/* the same registers, the same sizes */
+	KVMREG_COMPAT_OK_EXTRA,		/* restorable; host has more registers */
+	KVMREG_COMPAT_INCOMPATIBLE,	/* missing, resized, or another arch */
+};
+
+struct kvmreg_compat {
+	enum kvmreg_compat_verdict verdict;
+	bool arch_differs;
+	size_t missing;		/* in the state, not on the host */
+	size_t extra;		/* on the host, not in the state */
+	size_t resized;		/* on both, sizes differ */
+	struct kvmreg_diff *diff; /* ONLY_A missing, ONLY_B extra, SIZE */
+};
+
+/*
+ * Can state, saved on one host, be restored on the host that host (a
+ * capture, or any state) was taken on? KVM refuses a register it lacks and
+ * a value of another size: those make it incompatible, as does another
+ * architecture. A host register the state lacks keeps its reset value, as
+ * QEMU also accepts: compatible, with a warning. Volatile registers count
+ * like any other; values are not compared.
+ */
+int kvmreg_state_compat(const struct kvmreg_state *state,
+			const struct kvmreg_state *host,
+			struct kvmreg_compat **out);
+void kvmreg_compat_free(struct kvmreg_compat *compat);
+/* "compatible", "compatible, with registers the state does not set",
+ * "incompatible". */
+const char *kvmreg_compat_verdict_name(enum kvmreg_compat_verdict verdict);
+
 #ifdef __cplusplus
 }
 #endif

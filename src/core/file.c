@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Snapshot files: a state (or a capture) in the fixed little-endian layout
+ * of docs/format.md. The reader trusts nothing: every length is checked
+ * against the bytes that are really there before it is used, so a
+ * malformed file gives a message, never an over-read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "file.h"
+#include "internal.h"
+#include "state.h"
+
+/* Files above this are not snapshots: the largest vCPU state is well under
+ * a megabyte, and reading one must not be a way to exhaust memory. */
+#define MAX_FILE_SIZE (64u << 20)
+
+uint32_t kvmreg_crc32c(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint32_t table[256];
+	uint32_t crc = 0xffffffffu;
+
+	/* 256 * 8 steps: nothing next to the I/O, and no shared state to
+	 * initialise across threads. */
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		table[i] = c;
+	}
+	for (size_t i = 0; i < len; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return crc ^ 0xffffffffu;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static int entry_has_value(const struct kvmreg_state *s, size_t i)
+{
+	const void *value;
+
+	kvmreg_state_at(s, i, NULL, &value);
+	return value != NULL;
+}
+
+KVMREG_EXPORT bool kvmreg_state_is_capture(const struct kvmreg_state *s)
+{
+	if (!s->count)
+		return s->flags & KVMREG_STATE_F_CAPTURE;
+	for (size_t i = 0; i < s->count; i++)
+		if (entry_has_value(s, i))
+			return false;
+	return true;
+}
+
+/* A state is all values or none: a half-valued one is a bug upstream,
+ * and writing it would lose the difference. */
+static int check_whole(const struct kvmreg_state *s, bool capture)
+{
+	for (size_t i = 0; !capture && i < s->count; i++) {
+		uint64_t id;
+
+		if (entry_has_value(s, i))
+			continue;
+		kvmreg_state_at(s, i, &id, NULL);
+		return kvmreg_set_error(-EINVAL,
+					"register 0x%016" PRIx64 " (entry %zu) has no value, but others have: a state has values for all its registers, or for none (a capture)",
+					id, i);
+	}
+	return 0;
+}
+
+KVMREG_EXPORT int kvmreg_state_encode(const struct kvmreg_state *s, void **buf,
+				      size_t *len)
+{
+	const struct kvmreg_arch_driver *d = kvmreg_driver(s->arch);
+	bool capture = kvmreg_state_is_capture(s);
+	size_t total = KVMREG_FILE_HEADER_SIZE + KVMREG_FILE_TRAILER_SIZE;
+	size_t kernel_len = strlen(s->kernel);
+	uint8_t *out, *p;
+	int err;
+
+	if (!d)
+		return kvmreg_set_error(-EINVAL,
+					"the state has no architecture (%d)",
+					(int)s->arch);
+	if (s->count > UINT32_MAX)
+		return kvmreg_set_error(-EOVERFLOW,
+					"%zu registers: a snapshot holds at most %" PRIu32,
+					s->count, UINT32_MAX);
+	if (kernel_len > KVMREG_FILE_KERNEL_SIZE)
+		return kvmreg_set_error(-EINVAL,
+					"kernel release is %zu bytes, a snapshot holds %d",
+					kernel_len, KVMREG_FILE_KERNEL_SIZE);
+	err = check_whole(s, capture);
+	if (err)
+		return err;
+	for (size_t i = 0; i < s->count; i++)
+		total += KVMREG_FILE_ENTRY_HEAD +
+			 (capture ? 0 : kvmreg_id_size(s->entries[i].id));
+	out = calloc(1, total);
+	if (!out)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+
+	memcpy(out, KVMREG_FILE_MAGIC, 8);
+	put_le(out + KVMREG_FILE_OFF_VERSION, KVMREG_FILE_VERSION, 2);
+	put_le(out + KVMREG_FILE_OFF_HSIZE, KVMREG_FILE_HEADER_SIZE, 2);
+	put_le(out + KVMREG_FILE_OFF_FLAGS,
+	       capture ? KVMREG_FILE_FLAG_CAPTURE : 0, 4);
+	put_le(out + KVMREG_FILE_OFF_ARCH, d->kvm_reg_arch >> 56, 4);
+	put_le(out + KVMREG_FILE_OFF_COUNT, s->count, 4);
+	put_le(out + KVMREG_FILE_OFF_LENGTH, total, 8);
+	memcpy(out + KVMREG_FILE_OFF_KERNEL, s->kernel, kernel_len);
+
+	p = out + KVMREG_FILE_HEADER_SIZE;
+	for (size_t i = 0; i < s->count; i++) {
+		uint64_t id;
+		const void *value;
+		size_t size;
+
+		kvmreg_state_at(s, i, &id, &value);
+		size = kvmreg_id_size(id);
+		put_le(p, id, 8);
+		put_le(p + 8, size, 4);
+		p += KVMREG_FILE_ENTRY_HEAD;
+		if (!capture) {
+			memcpy(p, value, size);
+			p += size;
+		}
+	}
+	put_le(p, kvmreg_crc32c(out, total - KVMREG_FILE_TRAILER_SIZE), 4);
+	*buf = out;
+	*len = total;
+	return 0;
+}
+
+static int truncated(size_t len, size_t need, const char *what)
+{
+	return kvmreg_set_error(-EINVAL,
+				"truncated snapshot: %zu bytes, %zu needed for %s",
+				len, need, what);
+}
+
+/* The header fields before the entries; fills arch, count, capture. */
+static int decode_header(const uint8_t *p, size_t len, enum kvmreg_arch *arch,
+			 uint32_t *count, bool *capture, char *kernel)
+{
+	uint64_t field, length;
+	uint32_t flags, stored, computed;
+	size_t n;
+
+	n = len < 8 ? len : 8;
+	if (memcmp(p, KVMREG_FILE_MAGIC, n))
+		return kvmreg_set_error(-EINVAL,
+					"not a kvmreg snapshot: it does not start with \"KVMREG\\r\\n\"");
+	if (len < KVMREG_FILE_OFF_HSIZE)
+		return truncated(len, KVMREG_FILE_OFF_HSIZE, "the magic and version");
+	field = get_le(p + KVMREG_FILE_OFF_VERSION, 2);
+	if (field != KVMREG_FILE_VERSION)
+		return kvmreg_set_error(-EPROTO,
+					"snapshot format version %" PRIu64 " is not supported (this library reads version %d)",
+					field, KVMREG_FILE_VERSION);
+	if (len < KVMREG_FILE_HEADER_SIZE + KVMREG_FILE_TRAILER_SIZE)
+		return truncated(len, KVMREG_FILE_HEADER_SIZE +
+				 KVMREG_FILE_TRAILER_SIZE,
+				 "the header and checksum");
+	field = get_le(p + KVMREG_FILE_OFF_HSIZE, 2);
+	if (field != KVMREG_FILE_HEADER_SIZE)
+		return kvmreg_set_error(-EINVAL,
+					"snapshot header size is %" PRIu64 ", version %d has %d",
+					field, KVMREG_FILE_VERSION,
+					KVMREG_FILE_HEADER_SIZE);
+	length = get_le(p + KVMREG_FILE_OFF_LENGTH, 8);
+	if (length > len)
+		return truncated(len, length, "the length in its header");
+	if (length < len)
+		return kvmreg_set_error(-EINVAL,
+					"snapshot has %zu bytes, but its header says %" PRIu64 ": trailing data",
+					len, length);
+	stored = (uint32_t)get_le(p + len - KVMREG_FILE_TRAILER_SIZE, 4);
+	computed = kvmreg_crc32c(p, len - KVMREG_FILE_TRAILER_SIZE);
+	if (stored != computed)
+		return kvmreg_set_error(-EBADMSG,
+					"snapshot checksum mismatch: stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 " (the file is corrupt)",
+					stored, computed);
+
+	flags = (uint32_t)get_le(p + KVMREG_FILE_OFF_FLAGS, 4);
+	if (flags & ~KVMREG_FILE_FLAG_CAPTURE)
+		return kvmreg_set_error(-EINVAL,
+					"snapshot has unknown flags 0x%08" PRIx32,
+					flags & ~KVMREG_FILE_FLAG_CAPTURE);
+	*capture = flags & KVMREG_FILE_FLAG_CAPTURE;
+	field = get_le(p + KVMREG_FILE_OFF_ARCH, 4);
+	*arch = field <= 0xff ? kvmreg_arch_of_id(field << 56) : KVMREG_ARCH_NONE;
+	if (*arch == KVMREG_ARCH_NONE)
+		return kvmreg_set_error(-EINVAL,
+					"snapshot architecture field 0x%" PRIx64 " is no architecture this library knows",
+					field);
+	*count = (uint32_t)get_le(p + KVMREG_FILE_OFF_COUNT, 4);
+
+	/* Printable ASCII, then NUL padding: what uname gives, and safe to
+	 * print on a terminal. */
+	n = 0;
+	while (n < KVMREG_FILE_KERNEL_SIZE && p[KVMREG_FILE_OFF_KERNEL + n])
+		n++;
+	for (size_t i = 0; i < KVMREG_FILE_KERNEL_SIZE; i++) {
+		uint8_t c = p[KVMREG_FILE_OFF_KERNEL + i];
+
+		if (i < n ? c < 0x20 || c > 0x7e : c != 0)
+			return kvmreg_set_error(-EINVAL,
+						"snapshot kernel release has byte 0x%02x at %zu: not printable ASCII followed by NULs",
+						c, i);
+	}
+	memcpy(kernel, p + KVMREG_FILE_OFF_KERNEL, n);
+	kernel[n] = '\0';
+	return 0;
+}
+
+KVMREG_EXPORT int kvmreg_state_decode(const void *buf, size_t len,
+				      struct kvmreg_state **out)
+{
+	const uint8_t *p = buf, *end;
+	char kernel[KVMREG_FILE_KERNEL_SIZE + 1];
+	enum kvmreg_arch arch = KVMREG_ARCH_NONE;
+	struct kvmreg_state *s;
+	uint32_t count = 0;
+	bool capture = false;
+	size_t pos, min_entry;
+	int err;
+
+	*out = NULL;
+	err = decode_header(p, len, &arch, &count, &capture, kernel);
+	if (err)
+		return err;
+	end = p + len - KVMREG_FILE_TRAILER_SIZE;
+	pos = KVMREG_FILE_HEADER_SIZE;
+	/* Bound the count before allocating anything for it. */
+	min_entry = KVMREG_FILE_ENTRY_HEAD + (capture ? 0 : 1);
+	if (count > (size_t)(end - p - (ptrdiff_t)pos) / min_entry)
+		return kvmreg_set_error(-EINVAL,
+					"snapshot register count %" PRIu32 " does not fit in its %zu bytes of entries",
+					count, (size_t)(end - p) - pos);
+	s = kvmreg_state_new(arch);
+	if (!s)
+		return -ENOMEM;
+	if (capture)
+		s->flags |= KVMREG_STATE_F_CAPTURE;
+	kvmreg_state_set_kernel(s, kernel);
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t id, size;
+
+		if ((size_t)(end - p) - pos < KVMREG_FILE_ENTRY_HEAD) {
+			err = truncated(len, pos + KVMREG_FILE_ENTRY_HEAD +
+					KVMREG_FILE_TRAILER_SIZE, "its entries");
+			goto fail;
+		}
+		id = get_le(p + pos, 8);
+		size = get_le(p + pos + 8, 4);
+		pos += KVMREG_FILE_ENTRY_HEAD;
+		err = kvmreg_id_check(arch, id);
+		if (err) {
+			kvmreg_wrap_error(err, "snapshot entry %" PRIu32, i);
+			goto fail;
+		}
+		if (size != kvmreg_id_size(id)) {
+			err = kvmreg_set_error(-EINVAL,
+					       "snapshot entry %" PRIu32 ": size %" PRIu64 " disagrees with id 0x%016" PRIx64 ", which holds %zu bytes",
+					       i, size, id, kvmreg_id_size(id));
+			goto fail;
+		}
+		if (kvmreg_state_has(s, id)) {
+			err = kvmreg_set_error(-EINVAL,
+					       "snapshot entry %" PRIu32 ": register 0x%016" PRIx64 " appears twice",
+					       i, id);
+			goto fail;
+		}
+		if (!capture && (size_t)(end - p) - pos < size) {
+			err = truncated(len, pos + size + KVMREG_FILE_TRAILER_SIZE,
+					"its entries");
+			goto fail;
+		}
+		err = kvmreg_state_set(s, id, capture ? NULL : p + pos, size);
+		if (err) {
+			kvmreg_wrap_error(err, "snapshot entry %" PRIu32, i);
+			goto fail;
+		}
+		if (!capture)
+			pos += size;
+	}
+	if (p + pos != end) {
+		err = kvmreg_set_error(-EINVAL,
+				       "snapshot has %zu bytes after its %" PRIu32 " registers",
+				       (size_t)(end - p) - pos, count);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	kvmreg_state_free(s);
+	return err;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Write buf to path atomically: a temporary file beside it, flushed, then
+ * renamed over it. A crash or a full disk leaves the old file, never half
+ * of a new one.
+ */
+int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
+{
+	static atomic_uint serial;
+	char *tmp;
+	size_t n = strlen(path) + 64;
+	int fd = -1, err;
+
+	tmp = malloc(n);
+	if (!tmp)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		snprintf(tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(),
+			 atomic_fetch_add(&serial, 1));
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		err = kvmreg_set_error(-errno, "%s: cannot create %s: %s", path,
+				       tmp, strerror(errno));
+		free(tmp);
+		return err;
+	}
+	err = write_all(fd, buf, len);
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		kvmreg_set_error(err, "%s: %s", path, strerror(-err));
+	}
+	free(tmp);
+	return err;
+}
+
+KVMREG_EXPORT int kvmreg_state_save_file(const struct kvmreg_state *s,
+					 const char *path)
+{
+	void *buf;
+	size_t len;
+	int err = kvmreg_state_encode(s, &buf, &len);
+
+	if (err)
+		return kvmreg_wrap_error(err, "%s", path);
+	err = kvmreg_write_file_atomic(path, buf, len);
+	free(buf);
+	return err;
+}
+
+int kvmreg_read_file(const char *path, void **buf, size_t *len)
+{
+	struct stat st;
+	uint8_t *data = NULL;
+	size_t have = 0, cap;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return kvmreg_set_error(-errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		err = kvmreg_set_error(-errno, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		err = kvmreg_set_error(-EISDIR, "%s: is a directory", path);
+		goto out;
+	}
+	/* Pipes report size 0: read until EOF, with the same bound. */
+	cap = S_ISREG(st.st_mode) && st.st_size > 0 ?
+	      (size_t)st.st_size + 1 : 4096;
+	for (;;) {
+		ssize_t n;
+
+		if (have == cap || !data) {
+			uint8_t *p;
+
+			if (data)
+				cap *= 2;
+			if (cap > (size_t)MAX_FILE_SIZE + 1)
+				cap = (size_t)MAX_FILE_SIZE + 1;
+			p = realloc(data, cap + 1);
+			if (!p) {
+				err = kvmreg_set_error(-ENOMEM, "out of memory");
+				goto out;
+			}
+			data = p;
+		}
+		n = read(fd, data + have, cap - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = kvmreg_set_error(-errno, "%s: %s", path,
+					       strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > MAX_FILE_SIZE) {
+			err = kvmreg_set_error(-EFBIG,
+					       "%s: larger than %u MiB: not a register state",
+					       path, MAX_FILE_SIZE >> 20);
+			goto out;
+		}
+	}
+	data[have] = '\0';	/* so text readers may treat it as a string */
+	*buf = data;
+	*len = have;
+	data = NULL;
+out:
+	free(data);
+	close(fd);
+	return err;
+}
+
+KVMREG_EXPORT int kvmreg_state_load_file(const char *path,
+					 struct kvmreg_state **out)
+{
+	const uint8_t *p;
+	void *buf;
+	size_t len, i = 0;
+	int err;
+
+	*out = NULL;
+	err = kvmreg_read_file(path, &buf, &len);
+	if (err)
+		return err;
+	p = buf;
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+			   p[i] == '\r'))
+		i++;
+	if (i < len && p[i] == '{')
+		err = kvmreg_state_from_json(buf, len, out);
+	else
+		err = kvmreg_state_decode(buf, len, out);
+	free(buf);
+	return err ? kvmreg_wrap_error(err, "%s", path) : 0;
+}
+
+KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,
+				 struct kvmreg_state **out)
+{
+	struct kvmreg_list *list;
+	struct kvmreg_state *s;
+	int err;
+
+	*out = NULL;
+	err = kvmreg_list_get(vcpu, 0, &list);
+	if (err)
+		return err;
+	s = kvmreg_state_new(kvmreg_vcpu_arch(vcpu));
+	err = s ? kvmreg_state_set_kernel(s, kvmreg_host_kernel_release())
+		: -ENOMEM;
+	if (s)
+		s->flags |= KVMREG_STATE_F_CAPTURE;
+	for (size_t i = 0; !err && i < list->count; i++)
+		err = kvmreg_state_set(s, list->regs[i].id, NULL,
+				       list->regs[i].size);
+	kvmreg_list_free(list);
+	if (err) {
+		kvmreg_state_free(s);
+		return kvmreg_wrap_error(err, "capturing the register list");
+	}
+	*out = s;
+	return 0;
+}
