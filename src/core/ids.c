@@ -173,18 +173,23 @@ static int parse_number(const char *name, uint64_t *id)
 	return kvmreg_parse_u64(name, n, id);
 }
 
+/* *id changes only on success: a caller's id survives a bad name. */
 static int parse_with(const struct kvmreg_arch_driver *d, const char *name,
 		      uint64_t *id)
 {
+	uint64_t candidate;
 	int err;
 
 	if (!d->id_parse)
 		return -ENOENT;
-	err = d->id_parse(name, id);
+	err = d->id_parse(name, &candidate);
 	if (err)
 		return err;
-	err = kvmreg_id_check(d->arch, *id);
-	return err ? kvmreg_wrap_error(err, "%s: %s", d->name, name) : 0;
+	err = kvmreg_id_check(d->arch, candidate);
+	if (err)
+		return kvmreg_wrap_error(err, "%s: %s", d->name, name);
+	*id = candidate;
+	return 0;
 }
 
 KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
