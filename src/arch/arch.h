@@ -91,7 +91,12 @@ struct kvmreg_arch_driver {
 	/* Why that rank, for docs and `kvmreg order`: a short phrase. */
 	const char *(*restore_reason)(uint64_t id);
 
-	/* --- scratch vCPU setup (host arch only) --- */
+	/* --- scratch VM setup (host arch only) --- */
+
+	/* After KVM_CREATE_VM, before the vCPU exists: what a VMM sets up on
+	 * the VM first (x86: the in-kernel irqchip, without which there is no
+	 * LAPIC state; arm64: MTE). scratch->vcpu is still NULL. */
+	int (*vm_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
 	int (*vcpu_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
 };
 

@@ -116,6 +116,11 @@ KVMREG_EXPORT int kvmreg_scratch_create(unsigned int flags,
 				       strerror(errno));
 		goto fail;
 	}
+	if (!(flags & KVMREG_SCRATCH_NO_SETUP) && driver->vm_setup) {
+		err = driver->vm_setup(s, flags);
+		if (err)
+			goto fail;
+	}
 	s->vcpu_fd = ioctl(s->vm_fd, KVM_CREATE_VCPU, 0);
 	if (s->vcpu_fd < 0) {
 		err = kvmreg_set_error(-errno, "KVM_CREATE_VCPU: %s",
