@@ -21,6 +21,7 @@ int cmd_show(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_compat(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* Shared by the commands (tools/kvmreg.c). */
 extern const char *kvmreg_program;

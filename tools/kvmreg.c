@@ -529,6 +529,7 @@ static const struct command commands[] = {
 	{ "diff", cmd_diff, "compare two state files register by register" },
 	{ "capture", cmd_capture, "this host's register list and sizes, to a file" },
 	{ "compat", cmd_compat, "can STATE be restored on the host of CAPTURE?" },
+	{ "convert", cmd_convert, "a snapshot to JSON or back, exactly" },
 #endif
 };
 
