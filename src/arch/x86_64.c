@@ -537,9 +537,9 @@ static int member_error(int err, const char *name, enum kvmreg_x86_kind kind)
 					"%s: APIC slots are multiples of 0x10 below 0x400",
 					name);
 	if (err == -ERANGE)
-		return kvmreg_set_error(-EINVAL, "%s: no such %s register",
+		return kvmreg_set_error(-EINVAL, "%s: %s has no such member",
 					name, kinds[kind].group);
-	return kvmreg_set_error(-EINVAL, "%s: not a %s member (see docs/ids.md)",
+	return kvmreg_set_error(-EINVAL, "%s: not a member of %s (see docs/ids.md)",
 				name, kinds[kind].group);
 }
 

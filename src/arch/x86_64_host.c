@@ -722,7 +722,7 @@ static void cpuid_value(const struct kvm_cpuid_entry2 *e, uint8_t *val)
 static int cpuid_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
 			const uint64_t *ids, uint8_t *const *vals, int *errs)
 {
-	struct kvm_cpuid2 *t;
+	struct kvm_cpuid2 *t = NULL;
 	int r = cpuid_table(vcpu, set ? n : 0, &t);
 
 	if (r < 0)
@@ -870,7 +870,7 @@ static int push_kind(struct kvmreg_idvec *out, struct kvmreg_idvec *sources,
 static int list_cpuid(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
 		      struct kvmreg_idvec *sources)
 {
-	struct kvm_cpuid2 *t;
+	struct kvm_cpuid2 *t = NULL;
 	int err = cpuid_table(vcpu, 0, &t);
 
 	if (err < 0)
