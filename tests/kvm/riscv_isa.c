@@ -185,7 +185,9 @@ TEST(restore_of_fewer_extensions_needs_a_fresh_vcpu)
 	REQUIRE(kvmreg_save(ran.vcpu, &before) == 0, "%s", kvmreg_error());
 	EXPECT(kvmreg_restore(ran.vcpu, saved) == -EBUSY,
 	       "restore after the first run: %s", kvmreg_error());
-	EXPECT(strstr(kvmreg_error(), "isa_ext") != NULL,
+	/* config.isa (the base letters) or isa_ext.<name>, whichever the
+	 * order writes first. */
+	EXPECT(strstr(kvmreg_error(), "isa") != NULL,
 	       "the error does not name the register: %s", kvmreg_error());
 	REQUIRE(kvmreg_save(ran.vcpu, &after) == 0, "%s", kvmreg_error());
 	EXPECT(t_state_differences(before, after, 0) == 0,

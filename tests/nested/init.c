@@ -32,6 +32,7 @@
 #define MARK "@@kvmreg "
 #define TESTS_DIR "/tests"
 #define MODULES_LIST "/modules/order"
+#define CLI_PATH "/bin/kvmreg"
 /* A test program that runs longer is killed and counted as failed. */
 #define PROGRAM_TIMEOUT_S 240
 
@@ -65,10 +66,12 @@ static void count_line(const char *line)
 		skipped++;
 }
 
-/* A harness line of the guest's own checks, counted like the programs'. */
-static void result(int ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void result(int ok, const char *name, const char *fmt, ...)
+/* A harness line of the guest's own checks (group "init" or "cli"),
+ * counted like the programs'. */
+static void result(const char *group, int ok, const char *name,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void result(const char *group, int ok, const char *name,
+		   const char *fmt, ...)
 {
 	char why[512] = "";
 	char line[700];
@@ -79,8 +82,8 @@ static void result(int ok, const char *name, const char *fmt, ...)
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
 	}
-	snprintf(line, sizeof(line), "%s init.%s%s%s", ok ? "PASS" : "FAIL",
-		 name, why[0] ? ": " : "", why);
+	snprintf(line, sizeof(line), "%s %s.%s%s%s", ok ? "PASS" : "FAIL",
+		 group, name, why[0] ? ": " : "", why);
 	count_line(line);
 	say("%s", line);
 }
@@ -124,7 +127,7 @@ static int load_modules(void)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0)) {
 			if (errno != EEXIST) {
-				result(0, "load_modules", "%s: %s", path,
+				result("init", 0, "load_modules", "%s: %s", path,
 				       strerror(errno));
 				ok = 0;
 			}
@@ -134,7 +137,7 @@ static int load_modules(void)
 	}
 	fclose(order);
 	if (ok)
-		result(1, "load_modules", NULL);
+		result("init", 1, "load_modules", NULL);
 	return ok;
 }
 
@@ -158,12 +161,12 @@ static void run_program(const char *name)
 	snprintf(path, sizeof(path), TESTS_DIR "/%s", name);
 	snprintf(summary, sizeof(summary), "# %s: ", name);
 	if (pipe2(pipefd, O_CLOEXEC)) {
-		result(0, name, "pipe: %s", strerror(errno));
+		result("init", 0, name, "pipe: %s", strerror(errno));
 		return;
 	}
 	pid = fork();
 	if (pid < 0) {
-		result(0, name, "fork: %s", strerror(errno));
+		result("init", 0, name, "fork: %s", strerror(errno));
 		close(pipefd[0]);
 		close(pipefd[1]);
 		return;
@@ -215,14 +218,108 @@ static void run_program(const char *name)
 	close(pipefd[0]);
 	waitpid(pid, &status, 0);
 	if (timed_out)
-		result(0, name, "killed after %d s", PROGRAM_TIMEOUT_S);
+		result("init", 0, name, "killed after %d s", PROGRAM_TIMEOUT_S);
 	else if (WIFSIGNALED(status))
-		result(0, name, "killed by signal %d (%s)", WTERMSIG(status),
-		       strsignal(WTERMSIG(status)));
+		result("init", 0, name, "killed by signal %d (%s)",
+		       WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else if (!saw_summary)
-		result(0, name, "exited %d before its summary line",
+		result("init", 0, name, "exited %d before its summary line",
 		       WEXITSTATUS(status));
 	say("# %s took %.1f s", name, now_s() - start);
+}
+
+/*
+ * The CLI as a user runs it, on the guest's KVM: each check is a command
+ * line, the exit status it must have and the fewest lines it must print.
+ * Failures show the command's last output lines.
+ */
+struct cli_check {
+	const char *name;
+	const char *argv[6];
+	int exit_status;
+	int min_lines;
+};
+
+static const struct cli_check cli_checks[] = {
+	{ "list", { "list" }, 0, 100 },
+	{ "list_fallback", { "list", "--fallback" }, 0, 50 },
+#ifdef __aarch64__
+	{ "list_sve", { "list", "--sve" }, 0, 100 },
+	{ "save_sve", { "save", "--sve", "/tmp/sve.kvmreg" }, 0, 0 },
+	{ "compat_sve_state_on_plain_vcpu",
+	  { "compat", "/tmp/sve.kvmreg" }, 3, 1 },
+#endif
+	{ "save", { "save", "/tmp/a.kvmreg" }, 0, 0 },
+	{ "save_again", { "save", "/tmp/b.kvmreg" }, 0, 0 },
+	{ "show", { "show", "/tmp/a.kvmreg" }, 0, 100 },
+	{ "diff_ignore_volatile",
+	  { "diff", "--ignore-volatile", "/tmp/a.kvmreg", "/tmp/b.kvmreg" },
+	  0, 0 },
+	{ "capture", { "capture", "/tmp/host.capture" }, 0, 0 },
+	{ "compat", { "compat", "/tmp/a.kvmreg", "/tmp/host.capture" }, 0, 0 },
+	{ "order", { "order" }, 0, 100 },
+};
+
+static void run_cli_check(const struct cli_check *c)
+{
+	const char *argv[8] = { CLI_PATH };
+	char buf[4096], tail[1024] = "";
+	int pipefd[2], status = 0, lines = 0;
+	size_t tail_len = 0;
+	pid_t pid;
+	ssize_t n;
+
+	for (size_t i = 0; i < 6 && c->argv[i]; i++)
+		argv[i + 1] = c->argv[i];
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		result("cli", 0, c->name, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execv(CLI_PATH, (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			lines += buf[i] == '\n';
+			/* Keep the last bytes for a failure's report. */
+			if (tail_len == sizeof(tail) - 1) {
+				memmove(tail, tail + 1, tail_len - 1);
+				tail_len--;
+			}
+			tail[tail_len++] = buf[i];
+		}
+	}
+	tail[tail_len] = '\0';
+	close(pipefd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		result("cli", 0, c->name, "could not run " CLI_PATH);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == c->exit_status &&
+	    lines >= c->min_lines) {
+		result("cli", 1, c->name, "%d lines", lines);
+		return;
+	}
+	for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
+		say("    | %s", line);
+	result("cli", 0, c->name,
+	       "kvmreg %s ...: %s %d (want %d), %d lines (want >= %d)",
+	       c->argv[0], WIFEXITED(status) ? "exit" : "signal",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+	       c->exit_status, lines, c->min_lines);
+}
+
+static void run_cli_checks(void)
+{
+	if (access(CLI_PATH, X_OK))
+		return;
+	for (size_t i = 0; i < sizeof(cli_checks) / sizeof(cli_checks[0]); i++)
+		run_cli_check(&cli_checks[i]);
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -249,7 +346,8 @@ static void check_kernel_log(void)
 		return;
 	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size);
 	if (n < 0) {
-		result(0, "kernel_log_clean", "klogctl: %s", strerror(errno));
+		result("init", 0, "kernel_log_clean", "klogctl: %s",
+		       strerror(errno));
 		free(log);
 		return;
 	}
@@ -267,9 +365,10 @@ static void check_kernel_log(void)
 	}
 	free(log);
 	if (bad)
-		result(0, "kernel_log_clean", "%d warning line(s) above", bad);
+		result("init", 0, "kernel_log_clean",
+		       "%d warning line(s) above", bad);
 	else
-		result(1, "kernel_log_clean", NULL);
+		result("init", 1, "kernel_log_clean", NULL);
 }
 
 static void boot_name(char *out, size_t len)
@@ -315,21 +414,23 @@ int main(void)
 		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
 		if (fd < 0)
-			result(0, "dev_kvm", "/dev/kvm: %s", strerror(errno));
+			result("init", 0, "dev_kvm", "/dev/kvm: %s",
+			       strerror(errno));
 		else
-			result(1, "dev_kvm", NULL);
+			result("init", 1, "dev_kvm", NULL);
 		if (fd >= 0)
 			close(fd);
 	}
 
 	n = scandir(TESTS_DIR, &list, is_program, by_name);
 	if (n <= 0)
-		result(0, "programs", "no test programs in " TESTS_DIR);
+		result("init", 0, "programs", "no test programs in " TESTS_DIR);
 	for (int i = 0; i < n; i++) {
 		run_program(list[i]->d_name);
 		free(list[i]);
 	}
 	free(list);
+	run_cli_checks();
 	check_kernel_log();
 
 	say("END boot=%s programs=%d passed=%d failed=%d skipped=%d "
