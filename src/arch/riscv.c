@@ -902,7 +902,7 @@ static int rv_known_ids(struct kvmreg_idvec *out)
 struct rv_features {
 	bool isa[KVM_RISCV_ISA_EXT_MAX];
 	bool sbi[KVM_RISCV_SBI_EXT_MAX];
-	uint64_t vlenb;
+	uint64_t vlenb;		/* 0: no vector registers */
 };
 
 /*
@@ -1012,18 +1012,21 @@ static int rv_fallback(struct kvmreg_vcpu *vcpu, const char *features,
 
 		memset(f.isa, 1, sizeof(f.isa));
 		memset(f.sbi, 1, sizeof(f.sbi));
+		/* Fails while V is off: then the vCPU has no vector
+		 * registers, but its ISA_EXT V register is still listed. */
+		f.vlenb = 0;
 		if (kvmreg_one_reg_get(vcpu, rv_id(SZ_U64, BANK_VECTOR,
 						   KVM_REG_RISCV_VECTOR_CSR_REG(vlenb)),
 				       &vlenb) == 0 &&
 		    vlenb >= 16 && vlenb <= 256 && !(vlenb & (vlenb - 1)))
 			f.vlenb = vlenb;
-		else
-			f.isa[KVM_RISCV_ISA_EXT_V] = false;
 	} else {
 		err = parse_features(features ? features : default_features,
 				     &f);
 		if (err)
 			return err;
+		if (!f.isa[KVM_RISCV_ISA_EXT_V])
+			f.vlenb = 0;
 	}
 
 	err = push_bank(out, BANK_CONFIG, 0, BANK_CONFIG->count, -1);
@@ -1046,7 +1049,7 @@ static int rv_fallback(struct kvmreg_vcpu *vcpu, const char *features,
 		err = push_bank(out, BANK_FP_F, 0, BANK_FP_F->count, -1);
 	if (!err && f.isa[KVM_RISCV_ISA_EXT_D])
 		err = push_bank(out, BANK_FP_D, 0, BANK_FP_D->count, -1);
-	if (!err && f.isa[KVM_RISCV_ISA_EXT_V]) {
+	if (!err && f.vlenb) {
 		err = push_bank(out, BANK_VECTOR, 0, RV_VECTOR_DATAP_INDEX, -1);
 		if (!err)
 			err = push_bank(out, BANK_VECTOR, RV_VECTOR_V0_INDEX,
@@ -1080,12 +1083,12 @@ enum rv_rank {
  * - config.isa, mvendorid, marchid, mimpid and every ISA_EXT register can
  *   change only before the vCPU first runs (-EBUSY after); SBI_EXT writes
  *   fail with -EBUSY after the first run even when the value is unchanged.
- * - Changing the ISA (config.isa or an ISA_EXT) resets the F/D state
- *   (kvm_riscv_vcpu_fp_reset), so F and D come after it.
  * - The ISA decides which registers exist: the AIA CSRs need Ssaia,
- *   sstateen0 Smstateen, fp_f F, fp_d D, vector V (vlenb itself is
- *   read-only: writes must match); SBI state needs its SBI extension
- *   enabled (-EINVAL otherwise).
+ *   sstateen0 Smstateen, fp_f F, fp_d D, vector V (-ENOENT until then;
+ *   vlenb itself is read-only: writes must match); SBI state needs its SBI
+ *   extension enabled (-EINVAL otherwise). An ISA change only resets
+ *   sstatus.FS of the vCPU context (kvm_riscv_vcpu_fp_reset), which no
+ *   ONE_REG register holds: F/D values written before it survive.
  * - satp_mode and the zicbo*_block_size config registers only check the
  *   value against the host's.
  * - timer.state ON arms the timer at timer.compare, measured against
@@ -1118,7 +1121,7 @@ static const char *rv_restore_reason(uint64_t id)
 	case RANK_TIMER:
 		return "riscv: timer last, state after time and compare (state ON arms the timer at compare)";
 	default:
-		return "riscv: after the ISA and SBI extensions, which decide whether it exists (and ISA changes reset F/D)";
+		return "riscv: after the ISA and SBI extensions, which decide whether it exists";
 	}
 }
 
