@@ -88,7 +88,7 @@ static int list_append(struct kvmreg_list *list, uint64_t id, uint8_t source,
 	struct kvmreg_reg *r = &list->regs[list->count++];
 
 	r->id = id;
-	r->size = (uint32_t)kvmreg_id_size(id);
+	r->size = (uint32_t)kvmreg_size_of(id);
 	r->source = source;
 	r->flags = d->id_is_volatile && d->id_is_volatile(id) ?
 		   KVMREG_REG_VOLATILE : 0;

@@ -89,10 +89,7 @@ KVMREG_EXPORT enum kvmreg_arch kvmreg_arch_of_id(uint64_t id)
 
 KVMREG_EXPORT size_t kvmreg_id_size(uint64_t id)
 {
-	unsigned int field = (unsigned int)((id & KVM_REG_SIZE_MASK) >>
-					    KVM_REG_SIZE_SHIFT);
-
-	return field <= 8 ? (size_t)1 << field : 0;
+	return kvmreg_size_of(id);
 }
 
 /* The driver for (arch, id): arch NONE means the id's own. */

@@ -39,10 +39,23 @@ int kvmreg_parse_u64(const char *s, size_t n, uint64_t *out);
 /* If name starts with prefix, return the rest, else NULL. */
 const char *kvmreg_skip_prefix(const char *name, const char *prefix);
 
+/* kvmreg_id_size() for the core's hot paths: KVM_REG_SIZE_MASK is bits
+ * 52-55 on every architecture. */
+static inline size_t kvmreg_size_of(uint64_t id)
+{
+	unsigned int field = (unsigned int)(id >> 52) & 0xf;
+
+	return field <= 8 ? (size_t)1 << field : 0;
+}
+
 /* KVM_REG_SIZE field value (0..8) for a size in bytes; -1 if no such. */
 int kvmreg_size_field(size_t bytes);
 
 struct kvmreg_arch_driver;
+struct kvmreg_shape;
+
+/* How many access plans a vCPU handle remembers (src/core/access.c). */
+#define KVMREG_SHAPE_CACHE 4
 
 struct kvmreg_vcpu {
 	int kvm_fd;
@@ -52,7 +65,11 @@ struct kvmreg_vcpu {
 	uint64_t ioctls;
 	void *arch_data;	/* driver's cache (x86: MSR index list) */
 	void (*arch_data_free)(void *);
+	struct kvmreg_shape *shapes[KVMREG_SHAPE_CACHE];
+	unsigned int shape_next;
 };
+
+void kvmreg_shapes_free(struct kvmreg_vcpu *vcpu);
 
 /* Every vCPU ioctl goes through here, so kvmreg_vcpu_ioctl_count() is the
  * cost model. Returns the ioctl's result, or -errno. */

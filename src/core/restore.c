@@ -175,7 +175,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 	errs = calloc(n + 1, sizeof(*errs));
 	before_errs = calloc(n + 1, sizeof(*before_errs));
 	for (size_t i = 0; i < n; i++)
-		total += kvmreg_id_size(state_ids[i]);
+		total += kvmreg_size_of(state_ids[i]);
 	before_buf = malloc(total + 1);
 	if (!ids || !vals || !before || !errs || !before_errs || !before_buf) {
 		err = kvmreg_set_error(-ENOMEM, "out of memory");
@@ -185,7 +185,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		ids[i] = state_ids[plan[i].index];
 		vals[i] = state_vals[plan[i].index];
 		before[i] = before_buf + off;
-		off += kvmreg_id_size(ids[i]);
+		off += kvmreg_size_of(ids[i]);
 	}
 	if (keep_rollback) {
 		err = kvmreg_read_values(vcpu, ids, n, before, before_errs);

@@ -88,20 +88,41 @@ static int reserve_data(struct kvmreg_state *s, size_t more)
 	return 0;
 }
 
-KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
-				   const void *value, size_t size)
+static int reserve_entries(struct kvmreg_state *s, size_t more)
+{
+	size_t cap = s->entries_cap ? s->entries_cap : 64;
+	void *p;
+
+	if (s->count + more <= s->entries_cap)
+		return 0;
+	while (cap < s->count + more)
+		cap *= 2;
+	p = realloc(s->entries, cap * sizeof(*s->entries));
+	if (!p)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	s->entries = p;
+	s->entries_cap = cap;
+	return 0;
+}
+
+int kvmreg_state_reserve(struct kvmreg_state *s, size_t n, size_t bytes)
+{
+	int err = reserve_entries(s, n);
+
+	if (!err)
+		err = reserve_data(s, bytes);
+	while (!err && (s->count + n) * 2 > s->index_cap)
+		err = grow_index(s);
+	return err;
+}
+
+int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
+		     size_t size)
 {
 	struct kvmreg_state_entry *e;
 	size_t *slot;
 	int err;
 
-	err = kvmreg_id_check(s->arch, id);
-	if (err)
-		return err;
-	if (size != kvmreg_id_size(id))
-		return kvmreg_set_error(-EINVAL,
-					"register 0x%016" PRIx64 " holds %zu bytes, not %zu",
-					id, kvmreg_id_size(id), size);
 	if ((s->count + 1) * 2 > s->index_cap) {
 		err = grow_index(s);
 		if (err)
@@ -111,15 +132,9 @@ KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
 	if (*slot) {
 		e = &s->entries[*slot - 1];
 	} else {
-		if (s->count == s->entries_cap) {
-			size_t cap = s->entries_cap ? s->entries_cap * 2 : 64;
-			void *p = realloc(s->entries, cap * sizeof(*e));
-
-			if (!p)
-				return kvmreg_set_error(-ENOMEM, "out of memory");
-			s->entries = p;
-			s->entries_cap = cap;
-		}
+		err = reserve_entries(s, 1);
+		if (err)
+			return err;
 		e = &s->entries[s->count];
 		e->id = id;
 		e->offset = NO_VALUE;
@@ -138,6 +153,20 @@ KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
 	}
 	memcpy(s->data + e->offset, value, size);
 	return 0;
+}
+
+KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
+				   const void *value, size_t size)
+{
+	int err = kvmreg_id_check(s->arch, id);
+
+	if (err)
+		return err;
+	if (size != kvmreg_size_of(id))
+		return kvmreg_set_error(-EINVAL,
+					"register 0x%016" PRIx64 " holds %zu bytes, not %zu",
+					id, kvmreg_size_of(id), size);
+	return kvmreg_state_put(s, id, value, size);
 }
 
 KVMREG_EXPORT const void *kvmreg_state_get(const struct kvmreg_state *s,
@@ -222,4 +251,67 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s
 		}
 	}
 	return copy;
+}
+
+int kvmreg_state_template_make(const struct kvmreg_state *s,
+			       struct kvmreg_state_template *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->entries = malloc((s->count + 1) * sizeof(*t->entries));
+	t->index = malloc((s->index_cap + 1) * sizeof(*t->index));
+	if (!t->entries || !t->index) {
+		kvmreg_state_template_free(t);
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
+	memcpy(t->entries, s->entries, s->count * sizeof(*t->entries));
+	memcpy(t->index, s->index, s->index_cap * sizeof(*t->index));
+	t->count = s->count;
+	t->index_cap = s->index_cap;
+	t->data_len = s->data_len;
+	return 0;
+}
+
+void kvmreg_state_template_free(struct kvmreg_state_template *t)
+{
+	free(t->entries);
+	free(t->index);
+	memset(t, 0, sizeof(*t));
+}
+
+int kvmreg_state_apply_template(struct kvmreg_state *s,
+				const struct kvmreg_state_template *t)
+{
+	int err = reserve_entries(s, t->count);
+
+	if (!err)
+		err = reserve_data(s, t->data_len);
+	if (!err && s->index_cap != t->index_cap) {
+		size_t *index = malloc(t->index_cap * sizeof(*index));
+
+		if (!index)
+			return kvmreg_set_error(-ENOMEM, "out of memory");
+		free(s->index);
+		s->index = index;
+		s->index_cap = t->index_cap;
+	}
+	if (err)
+		return err;
+	memcpy(s->entries, t->entries, t->count * sizeof(*t->entries));
+	memcpy(s->index, t->index, t->index_cap * sizeof(*t->index));
+	s->count = t->count;
+	s->data_len = t->data_len;
+	return 0;
+}
+
+uint8_t *kvmreg_state_value_at(struct kvmreg_state *s, size_t i)
+{
+	return s->data + s->entries[i].offset;
+}
+
+void kvmreg_state_clear(struct kvmreg_state *s)
+{
+	s->count = 0;
+	s->data_len = 0;
+	if (s->index)
+		memset(s->index, 0, s->index_cap * sizeof(*s->index));
 }

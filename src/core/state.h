@@ -28,6 +28,37 @@ struct kvmreg_state {
 	size_t index_cap;	/* a power of two, at least twice count */
 };
 
+/*
+ * For the core's bulk paths, on ids already checked: add or replace id
+ * with size bytes of value (NULL: no value). kvmreg_state_reserve makes
+ * room for n more entries and bytes of values, so a batch allocates once.
+ */
+int kvmreg_state_put(struct kvmreg_state *state, uint64_t id,
+		     const void *value, size_t size);
+int kvmreg_state_reserve(struct kvmreg_state *state, size_t n, size_t bytes);
+
+/*
+ * A state's layout without its values, to stamp onto an empty state: how
+ * kvmreg_read() fills a state in one step when it reads the same ids again.
+ */
+struct kvmreg_state_template {
+	struct kvmreg_state_entry *entries;
+	size_t count;
+	size_t *index;
+	size_t index_cap;
+	size_t data_len;
+};
+int kvmreg_state_template_make(const struct kvmreg_state *state,
+			       struct kvmreg_state_template *tmpl);
+void kvmreg_state_template_free(struct kvmreg_state_template *tmpl);
+/* state must be empty; its values are then uninitialized. */
+int kvmreg_state_apply_template(struct kvmreg_state *state,
+				const struct kvmreg_state_template *tmpl);
+/* Where the value of the i-th entry lives (it must have one). */
+uint8_t *kvmreg_state_value_at(struct kvmreg_state *state, size_t i);
+/* Drop every entry, keeping the allocations. */
+void kvmreg_state_clear(struct kvmreg_state *state);
+
 /* Whether the state has id, with or without a value. */
 int kvmreg_state_has(const struct kvmreg_state *state, uint64_t id);
 

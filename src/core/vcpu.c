@@ -42,6 +42,7 @@ KVMREG_EXPORT void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu)
 		return;
 	if (vcpu->arch_data_free)
 		vcpu->arch_data_free(vcpu->arch_data);
+	kvmreg_shapes_free(vcpu);
 	free(vcpu);
 }
 
