@@ -44,8 +44,8 @@ EXAMPLES     := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 BENCH_SRCS   := $(sort $(wildcard bench/*.c))
 BENCHES      := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all lib cli examples bench clean check install install-headers \
-	install-lib install-man deps
+.PHONY: all lib cli examples bench run-bench clean check install \
+	install-headers install-lib install-man
 
 all: lib cli examples
 
@@ -53,6 +53,10 @@ lib: $(STATIC_LIB) $(SHARED_LIB)
 cli: $(CLI)
 examples: $(EXAMPLES)
 bench: $(BENCHES)
+
+# Every benchmark, one after the other; each prints its own ratios.
+run-bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
 
 $(BUILD)/obj/%.o: %.c $(LIB_HDRS) Makefile
 	@mkdir -p $(dir $@)
@@ -79,7 +83,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB) include/kvmreg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) -lpthread
 
-$(BUILD)/bench/%: bench/%.c $(STATIC_LIB) include/kvmreg.h
+$(BUILD)/bench/%: bench/%.c bench/bench.h $(STATIC_LIB) include/kvmreg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) -lpthread
 

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the benchmarks share: a clock, a median, and the hand-written floor:
+ * the ioctls a VMM would issue to read every register of a vCPU without
+ * libkvmreg. The library is only used to find out, once and outside the
+ * timed path, which struct groups and ONE_REG ids the vCPU has.
+ */
+#ifndef KVMREG_BENCH_H
+#define KVMREG_BENCH_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include <linux/kvm.h>
+
+#include "kvmreg.h"
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static inline double bench_median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Which reads the floor issues for one vCPU. */
+struct bench_floor {
+	uint64_t *one_reg_ids;	/* ids the kernel serves by ONE_REG */
+	size_t one_reg_count;
+#if defined(__x86_64__)
+	int regs, sregs, sregs2, xsave, xcrs, debugregs, lapic, events,
+	    mp_state;
+	size_t xsave_size;
+	size_t cpuid_entries;
+	struct kvm_msrs *msrs;	/* indexes filled in; values per read */
+	size_t msr_count;
+#endif
+};
+
+static inline int bench_floor_setup(const struct kvmreg_scratch *s,
+				    const struct kvmreg_list *list,
+				    struct bench_floor *f)
+{
+	enum kvmreg_arch arch = kvmreg_arch_host();
+
+	memset(f, 0, sizeof(*f));
+	f->one_reg_ids = calloc(list->count + 1, sizeof(*f->one_reg_ids));
+	if (!f->one_reg_ids)
+		return -1;
+#if defined(__x86_64__)
+	f->msrs = calloc(1, sizeof(*f->msrs) +
+			 (list->count + 1) * sizeof(struct kvm_msr_entry));
+	if (!f->msrs)
+		return -1;
+#endif
+	for (size_t i = 0; i < list->count; i++) {
+		uint64_t id = list->regs[i].id;
+		const char *group = kvmreg_id_group(arch, id);
+
+		(void)group;
+		if (list->regs[i].source != KVMREG_SRC_LIBRARY &&
+		    list->regs[i].source != KVMREG_SRC_MSR_INDEX_LIST) {
+			f->one_reg_ids[f->one_reg_count++] = id;
+			continue;
+		}
+#if defined(__x86_64__)
+		if (!strcmp(group, "msr")) {
+			f->msrs->entries[f->msr_count++].index = (uint32_t)id;
+		} else if (!strcmp(group, "regs")) {
+			f->regs = 1;
+		} else if (!strcmp(group, "sregs") || !strcmp(group, "segment") ||
+			   !strcmp(group, "dtable")) {
+			f->sregs = 1;
+			if (kvmreg_id_name(arch, id, KVMREG_NAME_SHORT, NULL, 0) > 0) {
+				char name[64];
+
+				kvmreg_id_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
+				if (!strcmp(name, "sregs2_flags") || !strncmp(name, "pdptr", 5))
+					f->sregs2 = 1;
+			}
+		} else if (!strcmp(group, "xsave")) {
+			f->xsave = 1;
+		} else if (!strcmp(group, "xcr")) {
+			f->xcrs = 1;
+		} else if (!strcmp(group, "debugreg")) {
+			f->debugregs = 1;
+		} else if (!strcmp(group, "lapic")) {
+			f->lapic = 1;
+		} else if (!strcmp(group, "events")) {
+			f->events = 1;
+		} else if (!strcmp(group, "mp_state")) {
+			f->mp_state = 1;
+		} else if (!strcmp(group, "cpuid")) {
+			f->cpuid_entries++;
+		}
+#endif
+	}
+#if defined(__x86_64__)
+	f->msrs->nmsrs = (uint32_t)f->msr_count;
+	if (f->xsave) {
+		int size = ioctl(s->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+
+		f->xsave_size = size > (int)sizeof(struct kvm_xsave) ?
+				(size_t)size : sizeof(struct kvm_xsave);
+	}
+#else
+	(void)s;
+#endif
+	return 0;
+}
+
+static inline void bench_floor_free(struct bench_floor *f)
+{
+	free(f->one_reg_ids);
+#if defined(__x86_64__)
+	free(f->msrs);
+#endif
+}
+
+#define BENCH_IOCTL(fd, req, arg, count)			\
+	do {							\
+		(*(count))++;					\
+		if (ioctl((fd), (req), (arg)) < 0)		\
+			return -1;				\
+	} while (0)
+
+/*
+ * One read of everything, by hand. Buffers live on the stack or in f, as
+ * a VMM's would; *ioctls counts the vCPU ioctls issued.
+ */
+static inline int bench_floor_read_vcpu(int fd, struct bench_floor *f,
+					uint64_t *ioctls)
+{
+	uint8_t value[256];
+
+	for (size_t i = 0; i < f->one_reg_count; i++) {
+		struct kvm_one_reg reg = { .id = f->one_reg_ids[i],
+					   .addr = (uintptr_t)value };
+
+		BENCH_IOCTL(fd, KVM_GET_ONE_REG, &reg, ioctls);
+	}
+#if defined(__x86_64__)
+	{
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		struct kvm_sregs2 sregs2;
+		struct kvm_xcrs xcrs;
+		struct kvm_debugregs dbg;
+		struct kvm_lapic_state lapic;
+		struct kvm_vcpu_events events;
+		struct kvm_mp_state mp;
+		uint8_t xsave[16384];
+		struct {
+			struct kvm_cpuid2 hdr;
+			struct kvm_cpuid_entry2 e[256];
+		} cpuid;
+
+		if (f->regs)
+			BENCH_IOCTL(fd, KVM_GET_REGS, &regs, ioctls);
+		if (f->sregs2)
+			BENCH_IOCTL(fd, KVM_GET_SREGS2, &sregs2, ioctls);
+		else if (f->sregs)
+			BENCH_IOCTL(fd, KVM_GET_SREGS, &sregs, ioctls);
+		if (f->xsave && f->xsave_size <= sizeof(xsave))
+			BENCH_IOCTL(fd, KVM_GET_XSAVE2, xsave, ioctls);
+		if (f->xcrs)
+			BENCH_IOCTL(fd, KVM_GET_XCRS, &xcrs, ioctls);
+		if (f->debugregs)
+			BENCH_IOCTL(fd, KVM_GET_DEBUGREGS, &dbg, ioctls);
+		if (f->lapic)
+			BENCH_IOCTL(fd, KVM_GET_LAPIC, &lapic, ioctls);
+		if (f->events)
+			BENCH_IOCTL(fd, KVM_GET_VCPU_EVENTS, &events, ioctls);
+		if (f->mp_state)
+			BENCH_IOCTL(fd, KVM_GET_MP_STATE, &mp, ioctls);
+		if (f->cpuid_entries) {
+			cpuid.hdr.nent = 256;
+			BENCH_IOCTL(fd, KVM_GET_CPUID2, &cpuid, ioctls);
+		}
+		if (f->msr_count) {
+			(*ioctls)++;
+			if (ioctl(fd, KVM_GET_MSRS, f->msrs) != (int)f->msr_count)
+				return -1;
+		}
+	}
+#endif
+	return 0;
+}
+
+#endif /* KVMREG_BENCH_H */
