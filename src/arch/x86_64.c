@@ -875,6 +875,7 @@ const struct kvmreg_arch_driver kvmreg_arch_x86_64 = {
 #ifdef __x86_64__
 	.list_extra = kvmreg_x86_64_list_extra,
 	.groups = &kvmreg_x86_64_groups,
+	.vm_setup = kvmreg_x86_64_vm_setup,
 	.vcpu_setup = kvmreg_x86_64_vcpu_setup,
 #endif
 	.restore_rank = x86_restore_rank,

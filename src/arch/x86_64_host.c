@@ -1008,7 +1008,30 @@ int kvmreg_x86_64_list_extra(struct kvmreg_vcpu *vcpu,
 }
 
 /* ------------------------------------------------------------------ */
-/* Scratch vCPU: the CPUID a VMM would give it                          */
+/* Scratch VM and vCPU: what a VMM sets up                               */
+
+/*
+ * An in-kernel irqchip, as QEMU and Firecracker create: without one there
+ * is no LAPIC state, MP states other than RUNNABLE are refused, and so is
+ * any write to MSR_KVM_ASYNC_PF_INT. It must exist before the vCPU.
+ */
+int kvmreg_x86_64_vm_setup(struct kvmreg_scratch *s, unsigned int flags)
+{
+	struct kvm_enable_cap split = {
+		.cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 },
+	};
+	int err;
+
+	(void)flags;
+	if (ioctl(s->vm_fd, KVM_CREATE_IRQCHIP, 0) == 0)
+		return 0;
+	err = -errno;
+	/* Hosts without the PIC/IOAPIC emulation can still have the LAPIC. */
+	if (ioctl(s->vm_fd, KVM_ENABLE_CAP, &split) == 0)
+		return 0;
+	return kvmreg_set_error(err, "KVM_CREATE_IRQCHIP: %s; split irqchip: %s",
+				strerror(-err), strerror(errno));
+}
 
 #define CPUID_1_ECX_X2APIC		(1u << 21)
 #define CPUID_1_ECX_TSC_DEADLINE	(1u << 24)

@@ -252,12 +252,23 @@ TEST(lapic_is_listed_only_with_an_in_kernel_irqchip)
 	kvmreg_scratch_destroy(&s);
 }
 
-TEST(scratch_vcpu_gets_the_supported_cpuid)
+static const struct kvm_cpuid_entry2 *leaf1(const struct kvm_cpuid2 *t)
+{
+	for (uint32_t k = 0; k < t->nent; k++)
+		if (t->entries[k].function == 1)
+			return &t->entries[k];
+	return NULL;
+}
+
+/* The scratch VM is what a VMM builds: an in-kernel irqchip, then the
+ * supported CPUID with the TSC-deadline timer. */
+TEST(scratch_vcpu_is_set_up_as_a_vmm_would)
 {
 	struct kvmreg_scratch s;
 	struct kvmreg_list *list = NULL;
 	struct kvm_cpuid2 *raw = calloc(1, sizeof(*raw) +
 					256 * sizeof(struct kvm_cpuid_entry2));
+	const struct kvm_cpuid_entry2 *e;
 	size_t cpuid_ids = 0;
 	uint64_t *ids;
 
@@ -267,12 +278,17 @@ TEST(scratch_vcpu_gets_the_supported_cpuid)
 	raw->nent = 256;
 	REQUIRE(ioctl(s.vcpu_fd, KVM_GET_CPUID2, raw) == 0, "KVM_GET_CPUID2");
 	EXPECT(raw->nent > 10, "%u CPUID entries", raw->nent);
+	e = leaf1(raw);
+	REQUIRE(e, "CPUID leaf 1");
+	if (ioctl(s.kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+		EXPECT(e->ecx & (1u << 24), "TSC-deadline timer offered");
 	ids = list_ids(s.vcpu, 0, &list);
 	REQUIRE(ids, "%s", kvmreg_error());
 	for (size_t i = 0; i < list->count; i++)
 		cpuid_ids += kvmreg_x86_lib_kind(ids[i]) == KVMREG_X86_CPUID;
 	EXPECT(cpuid_ids == raw->nent, "%zu cpuid ids, %u entries", cpuid_ids,
 	       raw->nent);
+	EXPECT(listed(list, id_of("lapic.ID")), "in-kernel LAPIC");
 	free(ids);
 	kvmreg_list_free(list);
 	kvmreg_scratch_destroy(&s);
@@ -282,7 +298,40 @@ TEST(scratch_vcpu_gets_the_supported_cpuid)
 	raw->nent = 256;
 	REQUIRE(ioctl(s.vcpu_fd, KVM_GET_CPUID2, raw) == 0, "KVM_GET_CPUID2");
 	EXPECT(raw->nent == 0, "NO_SETUP leaves CPUID empty: %u", raw->nent);
+	ids = list_ids(s.vcpu, 0, &list);
+	REQUIRE(ids, "%s", kvmreg_error());
+	EXPECT(!listed(list, id_of("lapic.ID")), "NO_SETUP: no irqchip");
+	free(ids);
+	kvmreg_list_free(list);
 	free(raw);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* kvm_fd and vm_fd are optional: the MSR index list and the capabilities
+ * are /dev/kvm's to tell. */
+TEST(attach_with_only_the_vcpu_fd)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_vcpu *bare = NULL;
+	struct kvmreg_list *full = NULL, *list = NULL;
+	uint64_t *a, *b;
+
+	NEED_KVM();
+	REQUIRE(vm_open(&s, VM_IRQCHIP) == 0, "VM: %s", kvmreg_error());
+	REQUIRE(kvmreg_vcpu_attach(-1, -1, s.vcpu_fd, &bare) == 0, "%s",
+		kvmreg_error());
+	a = list_ids(s.vcpu, 0, &full);
+	b = list_ids(bare, 0, &list);
+	REQUIRE(a && b, "%s", kvmreg_error());
+	EXPECT(list->count == full->count, "%zu vs %zu registers", list->count,
+	       full->count);
+	for (size_t i = 0; i < full->count; i++)
+		EXPECT(listed(list, a[i]), "0x%016" PRIx64, a[i]);
+	free(a);
+	free(b);
+	kvmreg_list_free(full);
+	kvmreg_list_free(list);
+	kvmreg_vcpu_detach(bare);
 	kvmreg_scratch_destroy(&s);
 }
 
@@ -879,7 +928,8 @@ TEST_MAIN("x86_regs",
 	  CASE(msr_list_is_the_readable_index_list),
 	  CASE(every_listed_register_reads_and_says_where_it_came_from),
 	  CASE(lapic_is_listed_only_with_an_in_kernel_irqchip),
-	  CASE(scratch_vcpu_gets_the_supported_cpuid),
+	  CASE(scratch_vcpu_is_set_up_as_a_vmm_would),
+	  CASE(attach_with_only_the_vcpu_fd),
 	  CASE(forced_fallback_lists_the_same_state),
 	  CASE(full_read_costs_one_ioctl_per_group),
 	  CASE(single_access_costs),
