@@ -98,10 +98,11 @@ static int traces_equal(const struct trace *a, const struct trace *b)
 	return equal;
 }
 
-static int start_program(struct guest_vm *vm, char *why, size_t why_len)
+static int start_program(struct guest_vm *vm, unsigned int flags, char *why,
+			 size_t why_len)
 {
 	const char *what = "";
-	int err = guest_vm_create(vm, 0, &what);
+	int err = guest_vm_create(vm, flags, &what);
 
 	if (err) {
 		snprintf(why, why_len, "%s: %s", what, strerror(-err));
@@ -122,7 +123,7 @@ TEST(program_computes_the_expected_result)
 
 	NEED_KVM();
 	expected_trace(&want);
-	REQUIRE(start_program(&vm, why, sizeof(why)) == 0, "%s", why);
+	REQUIRE(start_program(&vm, 0, why, sizeof(why)) == 0, "%s", why);
 	EXPECT(run_steps(&vm, &got, STEPS + 1, why, sizeof(why)) == 0, "%s",
 	       why);
 	EXPECT(traces_equal(&want, &got), "the guest computed otherwise");
@@ -135,7 +136,7 @@ TEST(program_computes_the_expected_result)
  * program exactly as the straight run did. Its registers right after the
  * restore must also read back as saved.
  */
-TEST(resume_in_new_vm_at_every_step)
+static void resume_at_every_step(unsigned int flags)
 {
 	struct guest_snapshot snaps[STEPS];
 	struct guest_vm vm;
@@ -143,9 +144,8 @@ TEST(resume_in_new_vm_at_every_step)
 	size_t taken = 0;
 	char why[256] = "";
 
-	NEED_KVM();
 	expected_trace(&want);
-	REQUIRE(start_program(&vm, why, sizeof(why)) == 0, "%s", why);
+	REQUIRE(start_program(&vm, flags, why, sizeof(why)) == 0, "%s", why);
 	while (taken < STEPS && !straight.done) {
 		if (run_steps(&vm, &straight, 1, why, sizeof(why)) ||
 		    guest_snapshot_take(&vm, &snaps[taken], why, sizeof(why)))
@@ -166,7 +166,7 @@ TEST(resume_in_new_vm_at_every_step)
 		resumed.steps = k + 1;
 		resumed.done = 0;
 		resumed.result = 0;
-		if (guest_snapshot_resume(&snaps[k], 0, &again, why,
+		if (guest_snapshot_resume(&snaps[k], flags, &again, why,
 					  sizeof(why))) {
 			EXPECT(0, "resuming at step %zu: %s", k + 1, why);
 			continue;
@@ -189,6 +189,31 @@ TEST(resume_in_new_vm_at_every_step)
 		guest_snapshot_free(&snaps[k]);
 }
 
+TEST(resume_in_new_vm_at_every_step)
+{
+	NEED_KVM();
+	resume_at_every_step(0);
+}
+
+/*
+ * The same on an arm64 vCPU with SVE: the program's V registers then live
+ * in the low 128 bits of the Z registers, which must carry them.
+ */
+TEST(resume_sve_vcpu_at_every_step)
+{
+#ifdef __aarch64__
+	struct guest_vm probe;
+
+	NEED_KVM();
+	if (guest_vm_create(&probe, GUEST_ARM64_SVE, NULL))
+		SKIP("this KVM offers no SVE");
+	guest_vm_destroy(&probe);
+	resume_at_every_step(GUEST_ARM64_SVE);
+#else
+	SKIP("arm64 only");
+#endif
+}
+
 /*
  * Why a VMM completes the MMIO exit before saving: KVM advances the pc
  * past the store only on the next KVM_RUN, so a save taken straight after
@@ -202,7 +227,7 @@ TEST(save_before_completing_mmio_repeats_the_store)
 	char why[256] = "";
 
 	NEED_KVM();
-	REQUIRE(start_program(&vm, why, sizeof(why)) == 0, "%s", why);
+	REQUIRE(start_program(&vm, 0, why, sizeof(why)) == 0, "%s", why);
 	REQUIRE(guest_run(&vm, &mmio, why, sizeof(why)) == 0, "%s", why);
 	REQUIRE(kvmreg_save(vm.vcpu, &snap.regs) == 0, "%s", kvmreg_error());
 	snap.ram = malloc(GUEST_RAM_SIZE);
@@ -237,7 +262,7 @@ TEST(failed_restore_mid_program_leaves_it_running)
 
 	NEED_KVM();
 	expected_trace(&want);
-	REQUIRE(start_program(&vm, why, sizeof(why)) == 0, "%s", why);
+	REQUIRE(start_program(&vm, 0, why, sizeof(why)) == 0, "%s", why);
 	REQUIRE(run_steps(&vm, &got, 2, why, sizeof(why)) == 0, "%s", why);
 	REQUIRE(guest_snapshot_take(&vm, &early, why, sizeof(why)) == 0, "%s",
 		why);
@@ -271,6 +296,7 @@ TEST(failed_restore_mid_program_leaves_it_running)
 	}
 NO_GUEST(program_computes_the_expected_result)
 NO_GUEST(resume_in_new_vm_at_every_step)
+NO_GUEST(resume_sve_vcpu_at_every_step)
 NO_GUEST(save_before_completing_mmio_repeats_the_store)
 NO_GUEST(failed_restore_mid_program_leaves_it_running)
 
@@ -279,5 +305,6 @@ NO_GUEST(failed_restore_mid_program_leaves_it_running)
 TEST_MAIN("guest_checkpoint",
 	  CASE(program_computes_the_expected_result),
 	  CASE(resume_in_new_vm_at_every_step),
+	  CASE(resume_sve_vcpu_at_every_step),
 	  CASE(save_before_completing_mmio_repeats_the_store),
 	  CASE(failed_restore_mid_program_leaves_it_running))
