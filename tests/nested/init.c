@@ -33,8 +33,9 @@
 #define TESTS_DIR "/tests"
 #define MODULES_LIST "/modules/order"
 #define CLI_PATH "/bin/kvmreg"
-/* A test program that runs longer is killed and counted as failed. */
-#define PROGRAM_TIMEOUT_S 240
+/* A test program that runs longer is killed and counted as failed, well
+ * before the host gives up on the whole boot (tests/nested/boot). */
+#define PROGRAM_TIMEOUT_S 120
 
 static int passed, failed, skipped, programs;
 
