@@ -140,67 +140,150 @@ static inline void bench_floor_free(struct bench_floor *f)
 			return -1;				\
 	} while (0)
 
-/*
- * One read of everything, by hand. Buffers live on the stack or in f, as
- * a VMM's would; *ioctls counts the vCPU ioctls issued.
- */
-static inline int bench_floor_read_vcpu(int fd, struct bench_floor *f,
-					uint64_t *ioctls)
-{
-	uint8_t value[256];
+/* Everything the floor reads from one vCPU, as a VMM would keep it. */
+struct bench_floor_state {
+	uint8_t (*one_reg)[256];
+#if defined(__x86_64__)
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_sregs2 sregs2;
+	struct kvm_xcrs xcrs;
+	struct kvm_debugregs dbg;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp;
+	uint8_t xsave[16384] __attribute__((aligned(64)));
+	struct {
+		struct kvm_cpuid2 hdr;
+		struct kvm_cpuid_entry2 e[256];
+	} cpuid;
+	struct kvm_msrs *msrs;
+#endif
+};
 
+static inline struct bench_floor_state *
+bench_floor_state_new(const struct bench_floor *f)
+{
+	struct bench_floor_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->one_reg = calloc(f->one_reg_count + 1, sizeof(*st->one_reg));
+#if defined(__x86_64__)
+	st->msrs = calloc(1, sizeof(*st->msrs) +
+			  (f->msr_count + 1) * sizeof(struct kvm_msr_entry));
+	if (st->msrs) {
+		memcpy(st->msrs, f->msrs, sizeof(*st->msrs) +
+		       f->msr_count * sizeof(struct kvm_msr_entry));
+	}
+#endif
+	return st;
+}
+
+static inline void bench_floor_state_free(struct bench_floor_state *st)
+{
+	if (!st)
+		return;
+	free(st->one_reg);
+#if defined(__x86_64__)
+	free(st->msrs);
+#endif
+	free(st);
+}
+
+/* One read of everything, by hand; *ioctls counts the vCPU ioctls. */
+static inline int bench_floor_save(int fd, const struct bench_floor *f,
+				   struct bench_floor_state *st,
+				   uint64_t *ioctls)
+{
 	for (size_t i = 0; i < f->one_reg_count; i++) {
 		struct kvm_one_reg reg = { .id = f->one_reg_ids[i],
-					   .addr = (uintptr_t)value };
+					   .addr = (uintptr_t)st->one_reg[i] };
 
 		BENCH_IOCTL(fd, KVM_GET_ONE_REG, &reg, ioctls);
 	}
 #if defined(__x86_64__)
-	{
-		struct kvm_regs regs;
-		struct kvm_sregs sregs;
-		struct kvm_sregs2 sregs2;
-		struct kvm_xcrs xcrs;
-		struct kvm_debugregs dbg;
-		struct kvm_lapic_state lapic;
-		struct kvm_vcpu_events events;
-		struct kvm_mp_state mp;
-		uint8_t xsave[16384];
-		struct {
-			struct kvm_cpuid2 hdr;
-			struct kvm_cpuid_entry2 e[256];
-		} cpuid;
-
-		if (f->regs)
-			BENCH_IOCTL(fd, KVM_GET_REGS, &regs, ioctls);
-		if (f->sregs2)
-			BENCH_IOCTL(fd, KVM_GET_SREGS2, &sregs2, ioctls);
-		else if (f->sregs)
-			BENCH_IOCTL(fd, KVM_GET_SREGS, &sregs, ioctls);
-		if (f->xsave && f->xsave_size <= sizeof(xsave))
-			BENCH_IOCTL(fd, KVM_GET_XSAVE2, xsave, ioctls);
-		if (f->xcrs)
-			BENCH_IOCTL(fd, KVM_GET_XCRS, &xcrs, ioctls);
-		if (f->debugregs)
-			BENCH_IOCTL(fd, KVM_GET_DEBUGREGS, &dbg, ioctls);
-		if (f->lapic)
-			BENCH_IOCTL(fd, KVM_GET_LAPIC, &lapic, ioctls);
-		if (f->events)
-			BENCH_IOCTL(fd, KVM_GET_VCPU_EVENTS, &events, ioctls);
-		if (f->mp_state)
-			BENCH_IOCTL(fd, KVM_GET_MP_STATE, &mp, ioctls);
-		if (f->cpuid_entries) {
-			cpuid.hdr.nent = 256;
-			BENCH_IOCTL(fd, KVM_GET_CPUID2, &cpuid, ioctls);
-		}
-		if (f->msr_count) {
-			(*ioctls)++;
-			if (ioctl(fd, KVM_GET_MSRS, f->msrs) != (int)f->msr_count)
-				return -1;
-		}
+	if (f->cpuid_entries) {
+		st->cpuid.hdr.nent = 256;
+		BENCH_IOCTL(fd, KVM_GET_CPUID2, &st->cpuid, ioctls);
 	}
+	if (f->mp_state)
+		BENCH_IOCTL(fd, KVM_GET_MP_STATE, &st->mp, ioctls);
+	if (f->regs)
+		BENCH_IOCTL(fd, KVM_GET_REGS, &st->regs, ioctls);
+	if (f->sregs2)
+		BENCH_IOCTL(fd, KVM_GET_SREGS2, &st->sregs2, ioctls);
+	else if (f->sregs)
+		BENCH_IOCTL(fd, KVM_GET_SREGS, &st->sregs, ioctls);
+	if (f->lapic)
+		BENCH_IOCTL(fd, KVM_GET_LAPIC, &st->lapic, ioctls);
+	if (f->msr_count) {
+		(*ioctls)++;
+		if (ioctl(fd, KVM_GET_MSRS, st->msrs) != (int)f->msr_count)
+			return -1;
+	}
+	if (f->xsave && f->xsave_size <= sizeof(st->xsave))
+		BENCH_IOCTL(fd, KVM_GET_XSAVE2, st->xsave, ioctls);
+	if (f->xcrs)
+		BENCH_IOCTL(fd, KVM_GET_XCRS, &st->xcrs, ioctls);
+	if (f->debugregs)
+		BENCH_IOCTL(fd, KVM_GET_DEBUGREGS, &st->dbg, ioctls);
+	if (f->events)
+		BENCH_IOCTL(fd, KVM_GET_VCPU_EVENTS, &st->events, ioctls);
 #endif
 	return 0;
+}
+
+/* The writes of a restore, by hand, in docs/restore-order.md's order. */
+static inline int bench_floor_restore(int fd, const struct bench_floor *f,
+				      struct bench_floor_state *st,
+				      uint64_t *ioctls)
+{
+#if defined(__x86_64__)
+	if (f->cpuid_entries)
+		BENCH_IOCTL(fd, KVM_SET_CPUID2, &st->cpuid, ioctls);
+	if (f->mp_state)
+		BENCH_IOCTL(fd, KVM_SET_MP_STATE, &st->mp, ioctls);
+	if (f->regs)
+		BENCH_IOCTL(fd, KVM_SET_REGS, &st->regs, ioctls);
+	if (f->sregs2)
+		BENCH_IOCTL(fd, KVM_SET_SREGS2, &st->sregs2, ioctls);
+	else if (f->sregs)
+		BENCH_IOCTL(fd, KVM_SET_SREGS, &st->sregs, ioctls);
+	if (f->lapic)
+		BENCH_IOCTL(fd, KVM_SET_LAPIC, &st->lapic, ioctls);
+	if (f->msr_count) {
+		(*ioctls)++;
+		if (ioctl(fd, KVM_SET_MSRS, st->msrs) < 0)
+			return -1;
+	}
+	if (f->xsave && f->xsave_size <= sizeof(st->xsave))
+		BENCH_IOCTL(fd, KVM_SET_XSAVE, st->xsave, ioctls);
+	if (f->xcrs)
+		BENCH_IOCTL(fd, KVM_SET_XCRS, &st->xcrs, ioctls);
+	if (f->debugregs)
+		BENCH_IOCTL(fd, KVM_SET_DEBUGREGS, &st->dbg, ioctls);
+	if (f->events)
+		BENCH_IOCTL(fd, KVM_SET_VCPU_EVENTS, &st->events, ioctls);
+#endif
+	for (size_t i = 0; i < f->one_reg_count; i++) {
+		struct kvm_one_reg reg = { .id = f->one_reg_ids[i],
+					   .addr = (uintptr_t)st->one_reg[i] };
+
+		BENCH_IOCTL(fd, KVM_SET_ONE_REG, &reg, ioctls);
+	}
+	return 0;
+}
+
+/* A read whose results are thrown away, for bench/batch_read. */
+static inline int bench_floor_read_vcpu(int fd, const struct bench_floor *f,
+					uint64_t *ioctls)
+{
+	static _Thread_local struct bench_floor_state *st;
+
+	if (!st)
+		st = bench_floor_state_new(f);
+	return st ? bench_floor_save(fd, f, st, ioctls) : -1;
 }
 
 #endif /* KVMREG_BENCH_H */

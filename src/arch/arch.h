@@ -27,6 +27,12 @@ struct kvmreg_group_ops {
 		   const uint64_t *ids, uint8_t *const *vals, int *errs);
 	int (*set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 		   const uint64_t *ids, const uint8_t *const *vals, int *errs);
+	/*
+	 * Nonzero if set() applies the group's registers one after another in
+	 * the order given (KVM_SET_MSRS), so registers of successive restore
+	 * ranks may share one call. NULL: no group does.
+	 */
+	int (*in_order)(uint32_t group);
 };
 
 struct kvmreg_arch_driver {

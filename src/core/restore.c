@@ -111,6 +111,44 @@ KVMREG_EXPORT int kvmreg_restore_order(const struct kvmreg_state *state,
 }
 
 /*
+ * The end of the batch that starts at start: its rank, and the ranks after
+ * it too while every register of the batch is in one group whose ioctl
+ * applies registers in the order given (x86 KVM_SET_MSRS): then one call
+ * keeps the order that separate ranks would (IA32_TSC before
+ * IA32_TSC_DEADLINE) for one ioctl instead of several.
+ */
+static size_t rank_segment_end(const struct kvmreg_vcpu *vcpu,
+			       const uint64_t *ids, const struct ranked *plan,
+			       size_t start, size_t n)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+	uint32_t key = g && g->group_of ? g->group_of(ids[start]) : 0;
+	int ordered = key && g->in_order && g->in_order(key);
+	size_t end = start + 1;
+
+	for (; end < n; end++) {
+		if (plan[end].rank == plan[end - 1].rank) {
+			if (!ordered || g->group_of(ids[end]) == key)
+				continue;
+			ordered = 0;	/* a second group: ranks stay apart */
+			continue;
+		}
+		if (!ordered)
+			break;
+		/* A new rank joins only if it is all the same group. */
+		size_t next = end;
+
+		while (next < n && plan[next].rank == plan[end].rank &&
+		       g->group_of(ids[next]) == key)
+			next++;
+		if (next < n && plan[next].rank == plan[end].rank)
+			break;
+		end = next - 1;
+	}
+	return end;
+}
+
+/*
  * Put back registers [0, end) of the plan from before[]. Registers whose
  * old value could not be read are left as they are; returns the first
  * failure so the caller can say the rollback was incomplete.
@@ -194,8 +232,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 	}
 
 	for (start = 0; start < n; start = end) {
-		for (end = start + 1; end < n && plan[end].rank == plan[start].rank;)
-			end++;
+		end = rank_segment_end(vcpu, ids, plan, start, n);
 		err = kvmreg_write_values(vcpu, ids + start, end - start,
 					  vals + start, errs + start);
 		if (err)
