@@ -205,20 +205,6 @@ static const struct rv_bank rv_banks[] = {
 	  NAMES(sbi_fwft_names), false },
 };
 
-#define BANK_CORE	(&rv_banks[1])
-#define BANK_CSR	(&rv_banks[2])
-#define BANK_AIA	(&rv_banks[3])
-#define BANK_SMSTATEEN	(&rv_banks[4])
-#define BANK_TIMER	(&rv_banks[5])
-#define BANK_FP_F	(&rv_banks[6])
-#define BANK_FP_D	(&rv_banks[7])
-#define BANK_ISA	(&rv_banks[8])
-#define BANK_SBI	(&rv_banks[11])
-#define BANK_VECTOR	(&rv_banks[14])
-#define BANK_STA	(&rv_banks[15])
-#define BANK_FWFT	(&rv_banks[16])
-#define BANK_CONFIG	(&rv_banks[0])
-
 static const struct rv_type *rv_type_of(unsigned int type)
 {
 	for (size_t i = 0; i < KVMREG_ARRAY_SIZE(rv_types); i++)
@@ -235,6 +221,20 @@ static const struct rv_bank *rv_bank_of(unsigned int type,
 			return &rv_banks[i];
 	return NULL;
 }
+
+#define BANK_CONFIG	rv_bank_of(0x01, 0)
+#define BANK_CORE	rv_bank_of(0x02, 0)
+#define BANK_CSR	rv_bank_of(0x03, 0)
+#define BANK_AIA	rv_bank_of(0x03, 1)
+#define BANK_SMSTATEEN	rv_bank_of(0x03, 2)
+#define BANK_TIMER	rv_bank_of(0x04, 0)
+#define BANK_FP_F	rv_bank_of(0x05, 0)
+#define BANK_FP_D	rv_bank_of(0x06, 0)
+#define BANK_ISA	rv_bank_of(0x07, 0)
+#define BANK_SBI	rv_bank_of(0x08, 0)
+#define BANK_VECTOR	rv_bank_of(0x09, 0)
+#define BANK_STA	rv_bank_of(0x0a, 0)
+#define BANK_FWFT	rv_bank_of(0x0a, 1)
 
 static uint64_t rv_id(unsigned int size_field, const struct rv_bank *b,
 		      unsigned int index)
