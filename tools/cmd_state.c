@@ -127,12 +127,12 @@ static void describe(const struct kvmreg_state *s, char *buf, size_t len)
 {
 	const char *kernel = kvmreg_state_kernel(s);
 
-	snprintf(buf, len, "%s %s, %s%s%s, %zu registers",
+	snprintf(buf, len, "%s %s, %s%s%s, %zu register%s",
 		 kvmreg_arch_name(kvmreg_state_arch(s)),
 		 kvmreg_state_is_capture(s) ? "capture" : "state",
 		 kvmreg_state_is_capture(s) ? "taken on " : "saved on ",
 		 *kernel ? "Linux " : "an unknown kernel", kernel,
-		 kvmreg_state_count(s));
+		 kvmreg_state_count(s), kvmreg_state_count(s) == 1 ? "" : "s");
 }
 
 static int load(const char *cmd, const char *path, struct kvmreg_state **s)
@@ -384,8 +384,9 @@ int cmd_diff(int argc, char **argv)
 				   d->entries[i].is_volatile;
 	}
 	if (d->count)
-		printf("differ: %zu registers (%zu values, %zu only in A, %zu only in B, %zu sizes); %zu the same\n",
-		       d->count, n[KVMREG_DIFF_VALUE], n[KVMREG_DIFF_ONLY_A],
+		printf("differ: %zu register%s (%zu values, %zu only in A, %zu only in B, %zu sizes); %zu the same\n",
+		       d->count, d->count == 1 ? "" : "s",
+		       n[KVMREG_DIFF_VALUE], n[KVMREG_DIFF_ONLY_A],
 		       n[KVMREG_DIFF_ONLY_B], n[KVMREG_DIFF_SIZE], d->same);
 	else
 		printf("same: %zu registers\n", d->same);
