@@ -262,7 +262,7 @@ int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	plan_end(&p);
 	/*
 	 * A register the kernel refuses to take at the value it already holds
-	 * (x86 MSR_KVM_POLL_CONTROL on a fresh vCPU; LoongArch's set-once
+	 * (x86 MSR_KVM_ASYNC_PF_INT in a VM without an in-kernel LAPIC; LoongArch's set-once
 	 * CPUID CSR) is in the wanted state: count it as written. Only failed
 	 * writes pay for the extra read.
 	 */
