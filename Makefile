@@ -73,9 +73,6 @@ $(SHARED_LIB): $(LIB_OBJS) src/libkvmreg.map
 	ln -sf libkvmreg.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libkvmreg.so
 
-# The state commands join the dispatch table once their file exists.
-$(BUILD)/obj/tools/kvmreg.o: LIB_CFLAGS += $(if $(wildcard tools/cmd_state.c),-DKVMREG_HAVE_STATE_COMMANDS)
-
 $(CLI): $(CLI_OBJS) $(STATIC_LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC_LIB)
 

@@ -523,7 +523,6 @@ static const struct command commands[] = {
 	{ "set", cmd_set, "write registers of a scratch vCPU and read back" },
 	{ "table", cmd_table, "the fallback table of an architecture" },
 	{ "order", cmd_order, "the restore order, with reasons" },
-#ifdef KVMREG_HAVE_STATE_COMMANDS
 	{ "save", cmd_save, "save a scratch vCPU's state to a file" },
 	{ "show", cmd_show, "print a state or capture file" },
 	{ "diff", cmd_diff, "compare two state files register by register" },
