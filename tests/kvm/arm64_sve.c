@@ -245,6 +245,45 @@ TEST(sve_replaces_v_registers_in_the_list)
 	guest_vm_destroy(&plain);
 }
 
+/* Every id an SVE vCPU lists has a name of its own that parses back. */
+TEST(sve_list_is_named_in_both_styles)
+{
+	struct guest_vm vm;
+	struct kvmreg_list *list = NULL;
+	size_t sve = 0;
+
+	NEED_KVM();
+	NEED_SVE_VM(&vm, 0);
+	REQUIRE(kvmreg_list_get(vm.vcpu, 0, &list) == 0, "%s", kvmreg_error());
+	for (size_t i = 0; i < list->count; i++) {
+		uint64_t id = list->regs[i].id, back = 0;
+		enum kvmreg_name_style styles[] = { KVMREG_NAME_SHORT,
+						    KVMREG_NAME_MACRO };
+
+		/* KVM_REG_ARM64_SVE: coprocessor group 0x15. */
+		if (((id >> 16) & 0xffff) != 0x0015)
+			continue;
+		sve++;
+		for (size_t s = 0; s < 2; s++) {
+			char name[128];
+
+			REQUIRE(kvmreg_id_name(KVMREG_ARCH_ARM64, id, styles[s],
+					       name, sizeof(name)) > 0, "%s",
+				kvmreg_error());
+			EXPECT(strncmp(name, "0x", 2) != 0,
+			       "0x%016" PRIx64 " has only a generic name", id);
+			EXPECT(kvmreg_id_parse(KVMREG_ARCH_ARM64, name,
+					       &back) == 0 && back == id,
+			       "'%s' parses to 0x%016" PRIx64 ", not 0x%016" PRIx64,
+			       name, back, id);
+		}
+	}
+	/* 32 Z, 16 P, FFR and VLS at 2048 bits or less: one slice each. */
+	EXPECT(sve == 50, "%zu SVE registers listed", sve);
+	kvmreg_list_free(list);
+	guest_vm_destroy(&vm);
+}
+
 /* Fill the Z/P/FFR registers so a lost one shows, then save. */
 static int save_patterned(struct guest_vm *vm, struct kvmreg_state **out)
 {
@@ -354,6 +393,7 @@ NOT_ARM64(list_and_zregs_need_finalize)
 NOT_ARM64(vls_after_finalize_is_refused)
 NOT_ARM64(sve_registers_round_trip_at_full_length)
 NOT_ARM64(sve_replaces_v_registers_in_the_list)
+NOT_ARM64(sve_list_is_named_in_both_styles)
 NOT_ARM64(sve_vcpu_restores_into_a_fresh_one)
 NOT_ARM64(shorter_vectors_need_vls_before_finalize)
 
@@ -365,5 +405,6 @@ TEST_MAIN("arm64_sve",
 	  CASE(vls_after_finalize_is_refused),
 	  CASE(sve_registers_round_trip_at_full_length),
 	  CASE(sve_replaces_v_registers_in_the_list),
+	  CASE(sve_list_is_named_in_both_styles),
 	  CASE(sve_vcpu_restores_into_a_fresh_one),
 	  CASE(shorter_vectors_need_vls_before_finalize))

@@ -58,6 +58,9 @@ TEST(vector_registers_are_listed_at_vlenb)
 
 		EXPECT(kvmreg_id_size(id) == vlenb, "v%u is %zu bytes", n,
 		       kvmreg_id_size(id));
+		char name[128];
+		uint64_t back = 0;
+
 		for (size_t i = 0; i < list->count; i++)
 			if (list->regs[i].id == id) {
 				vregs++;
@@ -65,6 +68,13 @@ TEST(vector_registers_are_listed_at_vlenb)
 				       "v%u listed with size %u", n,
 				       list->regs[i].size);
 			}
+		REQUIRE(kvmreg_id_name(KVMREG_ARCH_RISCV64, id,
+				       KVMREG_NAME_SHORT, name,
+				       sizeof(name)) > 0, "%s", kvmreg_error());
+		EXPECT(strncmp(name, "0x", 2) != 0,
+		       "v%u has only a generic name", n);
+		EXPECT(kvmreg_id_parse(KVMREG_ARCH_RISCV64, name, &back) == 0 &&
+		       back == id, "'%s' parses to 0x%016" PRIx64, name, back);
 	}
 	EXPECT(vregs == 32, "%zu of v0..v31 listed", vregs);
 	printf("    vlenb %" PRIu64 " (%" PRIu64 "-bit vectors)\n", vlenb,
