@@ -3,7 +3,8 @@
  * /init of the nested-KVM guests: the whole userspace of an arm64 or riscv64
  * QEMU guest whose kernel offers real KVM. It mounts what the tests need,
  * loads the KVM modules where KVM is not built in, runs every test program
- * in /tests against the guest's /dev/kvm and powers off.
+ * in /tests and a set of kvmreg commands against the guest's /dev/kvm,
+ * checks the kernel log for warnings and powers off.
  *
  * The host reads the serial console, so every line meant for it starts with
  * MARK: kernel messages can land on the same console and are ignored. The
@@ -403,7 +404,7 @@ int main(void)
 	mount_or_say("devtmpfs", "/dev", "devtmpfs");
 	console_stdio();
 	mount_or_say("tmpfs", "/tmp", "tmpfs");
-	/* Test programs write nothing else but what they are asked to. */
+	/* These guests must have KVM: NEED_KVM() fails instead of skipping. */
 	setenv("KVMREG_REQUIRE_KVM", "1", 1);
 	setenv("PATH", "/bin", 1);
 	setenv("TMPDIR", "/tmp", 1);
