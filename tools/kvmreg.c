@@ -529,7 +529,6 @@ static const struct command commands[] = {
 	{ "capture", cmd_capture, "this host's register list and sizes, to a file" },
 	{ "compat", cmd_compat, "can STATE be restored on the host of CAPTURE?" },
 	{ "convert", cmd_convert, "a snapshot to JSON or back, exactly" },
-#endif
 };
 
 static void usage(FILE *out)
