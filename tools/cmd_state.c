@@ -282,8 +282,8 @@ int cmd_show(int argc, char **argv)
 		if (value)
 			kvmreg_value_format(value, kvmreg_id_size(id), text,
 					    sizeof(text));
-		printf("0x%016" PRIx64 "  %-32s %4zu  %s%s\n", id, name,
-		       kvmreg_id_size(id), text,
+		printf("0x%016" PRIx64 "  %-32s %4zu%s%s%s\n", id, name,
+		       kvmreg_id_size(id), value ? "  " : "", text,
 		       kvmreg_id_is_volatile(arch, id) ? "  (volatile)" : "");
 	}
 	kvmreg_state_free(s);

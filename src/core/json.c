@@ -22,6 +22,13 @@
 /* Deeper than the schema ever goes (3), shallow enough that recursion
  * cannot exhaust the stack on hostile input. */
 #define MAX_DEPTH 32
+/* A tree node costs some 60 bytes, so "[0,0,0,..." would cost thirty times
+ * its length; the largest vCPU state is a few thousand registers of six
+ * values each. */
+#define MAX_VALUES (1u << 20)
+/* The schema's objects have at most 7 members; the duplicate check is
+ * quadratic, so a hostile object must stay small. */
+#define MAX_MEMBERS 64
 
 /* ---------------------------------------------------------------- */
 /* Writer                                                           */
@@ -216,6 +223,7 @@ struct jparser {
 	size_t len;
 	size_t pos;
 	int depth;
+	size_t values;
 };
 
 static void jfree(struct jnode *node)
@@ -366,11 +374,18 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
  * decoded string is never longer than its source. */
 static int parse_string(struct jparser *p, char **out)
 {
-	size_t start = p->pos++;
-	char *buf = malloc(p->len - start + 1);
+	size_t start = p->pos++, end = p->pos;
 	size_t n = 0;
+	char *buf;
 	int err;
 
+	/* Size the buffer by the raw string, not by the rest of the input:
+	 * the tree keeps every string. */
+	while (end < p->len && p->s[end] != '"')
+		end += p->s[end] == '\\' ? 2 : 1;
+	if (end >= p->len)
+		return jerror(p, start, "string does not end");
+	buf = malloc(end - start);
 	if (!buf)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	for (;;) {
@@ -567,6 +582,11 @@ static int parse_container(struct jparser *p, struct jnode *node, bool object)
 		if (object) {
 			size_t key_at = p->pos;
 
+			if (node->n == MAX_MEMBERS)
+				return jerror(p, p->pos,
+					      "an object with more than %d members",
+					      MAX_MEMBERS);
+
 			if (p->pos >= p->len || p->s[p->pos] != '"')
 				return jerror(p, p->pos,
 					      "expected a member name in quotes, found %s",
@@ -632,6 +652,9 @@ static int parse_value(struct jparser *p, struct jnode *node)
 	char buf[16];
 
 	node->at = p->pos;
+	if (++p->values > MAX_VALUES)
+		return jerror(p, p->pos, "more than %u values: not a register state",
+			      MAX_VALUES);
 	if (p->pos >= p->len)
 		return jerror(p, p->pos, "expected a value, found the end of the input");
 	switch (p->s[p->pos]) {
@@ -854,7 +877,7 @@ static int read_state(const struct schema *sc0, const struct jnode *root,
 	if (!err)
 		err = member(&sc, root, "", "arch", J_STRING, true, &arch);
 	if (!err)
-		err = member(&sc, root, "", "kernel", J_STRING, true, &kernel);
+		err = member(&sc, root, "", "kernel", J_STRING, false, &kernel);
 	if (!err)
 		err = member(&sc, root, "", "capture", J_BOOL, true, &capture);
 	if (!err)
@@ -866,18 +889,18 @@ static int read_state(const struct schema *sc0, const struct jnode *root,
 		return at_error(&sc, arch, "unknown architecture \"%s\"",
 				arch->text);
 	/* The binary format holds the same: keep the two interchangeable. */
-	for (const char *c = kernel->text; *c; c++)
+	for (const char *c = kernel ? kernel->text : ""; *c; c++)
 		if (*c < 0x20 || *c > 0x7e)
 			return at_error(&sc, kernel,
 					"kernel release must be printable ASCII");
-	if (strlen(kernel->text) > KVMREG_FILE_KERNEL_SIZE)
+	if (kernel && strlen(kernel->text) > KVMREG_FILE_KERNEL_SIZE)
 		return at_error(&sc, kernel,
 				"kernel release is longer than %d bytes",
 				KVMREG_FILE_KERNEL_SIZE);
 	s = kvmreg_state_new(sc.arch);
 	if (!s)
 		return -ENOMEM;
-	kvmreg_state_set_kernel(s, kernel->text);
+	kvmreg_state_set_kernel(s, kernel ? kernel->text : "");
 	if (capture->boolean)
 		s->flags |= KVMREG_STATE_F_CAPTURE;
 	for (size_t i = 0; i < regs->n; i++) {

@@ -325,6 +325,38 @@ TEST(syntax_errors_say_where)
 	EXPECT(rejects("{\"a\": \xff}", "found byte 0xff"));
 }
 
+TEST(size_is_bounded)
+{
+	size_t n = (1u << 20) + 8;
+	char *big = malloc(2 * n + 2);
+
+	REQUIRE(big);
+	big[0] = '[';
+	for (size_t i = 0; i < n; i++) {
+		big[1 + 2 * i] = '0';
+		big[2 + 2 * i] = ',';
+	}
+	big[2 * n] = ']';
+	big[2 * n + 1] = '\0';
+	EXPECT(rejects(big, "more than 1048576 values"));
+	strcpy(big, "{");
+	for (int i = 0; i < 65; i++)
+		sprintf(big + strlen(big), "%s\"k%d\": 0", i ? ", " : "", i);
+	strcat(big, "}");
+	EXPECT(rejects(big, "an object with more than 64 members"));
+	free(big);
+}
+
+TEST(kernel_may_be_left_out)
+{
+	struct kvmreg_state *s = accepts(
+		"{\"format\": \"kvmreg-state\", \"version\": 1, \"arch\": \"arm64\", "
+		"\"capture\": true, \"registers\": []}");
+
+	EXPECT(s && !strcmp(kvmreg_state_kernel(s), ""));
+	kvmreg_state_free(s);
+}
+
 TEST(nesting_is_bounded)
 {
 	char deep[4096];
@@ -409,6 +441,8 @@ TEST_MAIN("json_io",
 	  CASE(name_must_agree_with_id),
 	  CASE(schema_errors),
 	  CASE(syntax_errors_say_where),
+	  CASE(size_is_bounded),
+	  CASE(kernel_may_be_left_out),
 	  CASE(nesting_is_bounded),
 	  CASE(every_truncation_rejected),
 	  CASE(embedded_nul_rejected),
