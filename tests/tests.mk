@@ -46,7 +46,7 @@ check-kvm: $(KVM_TESTS) all
 
 # The CLI's contract, as a user meets it.
 check-cli: all
-	@tests/run-programs cli $(sort $(wildcard tests/cli/*.sh))
+	@tests/run-programs cli $(sort $(filter-out tests/cli/lib.sh,$(wildcard tests/cli/*.sh)))
 
 -include tests/fuzz/fuzz.mk
 -include tests/nested/nested.mk

@@ -26,8 +26,12 @@ expect_exit 2 "set: bad value, before touching KVM" "$KVMREG" set 0x603000000010
 # decode and encode are inverses, for ids of every architecture.
 for id in 0x603000000013c005 0x6030000000100000 0x8030000002000000 \
 	  0x9030000000010000 0x2030000200000010; do
+	arch=$("$KVMREG" decode "$id" | awk '{print $2}')
 	name=$("$KVMREG" decode "$id" | awk '{print $3}')
-	back=$("$KVMREG" encode "$name")
+	back=$("$KVMREG" encode --arch "$arch" "$name")
 	check "encode(decode($id)) = $id (name $name)" [ "$back" = "$id" ]
 done
+# Without --arch, a name two architectures share is refused, naming both.
+expect_exit 1 "encode: ambiguous name" "$KVMREG" encode core.pc
+expect_stderr "encode: ambiguous name says so" "say which architecture" "$KVMREG" encode core.pc
 finish
