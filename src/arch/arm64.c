@@ -1103,8 +1103,15 @@ static int arm64_fallback(struct kvmreg_vcpu *vcpu, const char *features,
 	unsigned int feat = FEAT_SVE | FEAT_PMU | FEAT_PAUTH;
 	int err = 0;
 
-	/* With a vCPU and no features, offer everything: probing keeps what
-	 * the vCPU has. Without one, the default guest has none of them. */
+	/*
+	 * With a vCPU and no features, every register the tables name is a
+	 * candidate: KVM answers ONE_REG only for the registers it serves
+	 * (ENOENT otherwise), so probing keeps exactly what this vCPU has,
+	 * demux CCSIDRs and ID registers of any CPU included.
+	 */
+	if (vcpu && !features)
+		return arm64_known_ids(out);
+	/* Without one, the default guest has none of the optional features. */
 	if (features || !vcpu) {
 		err = parse_features(features ? features : "", &feat);
 		if (err)

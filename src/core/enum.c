@@ -31,7 +31,7 @@ static int kernel_reg_list(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out)
 	if (r == 0)
 		return 0;	/* an empty list */
 	if (r != -E2BIG)
-		return r;
+		return kvmreg_set_error(r, "KVM_GET_REG_LIST: %s", strerror(-r));
 	n = probe.n;
 	for (int attempt = 0; attempt < 16; attempt++) {
 		struct kvm_reg_list *bigger;

@@ -58,7 +58,7 @@ static inline uint64_t t_gpr_id(void)
 #if defined(__aarch64__)
 	return 0x6030000000100000ULL;	/* core regs[0] */
 #elif defined(__riscv)
-	return 0x802000000200000aULL;	/* core regs.a0 */
+	return 0x803000000200000aULL;	/* core regs.a0, U64 */
 #else
 	static const char *const names[] = { "rax", "regs.rax", "RAX" };
 	uint64_t id;
