@@ -80,6 +80,7 @@ __asm__(
  * rdtscp), rdx XCR0 to set (0: none) */
 "	mov rbp, rdi\n"
 "	mov qword ptr [" GX_SCR "], rsi\n"
+"	mov qword ptr [" GX_SCR "+8], rdx\n"
 "	test rdx, rdx\n"
 "	jz .Lgx_no_xsetbv\n"
 "	mov rax, rdx\n"
@@ -310,6 +311,15 @@ GX_REGS32(GX_STORE_ZMM)
 "	stmxcsr dword ptr [" GX_SCR "+0x68]\n"
 "	mov eax, dword ptr [" GX_SCR "+0x68]\n"
 "	gx_fold rax\n"
+/* XCR0, where there is one (user mode: kvm_pvm cannot emulate XGETBV) */
+"	cmp qword ptr [" GX_SCR "+8], 0\n"
+"	je .Lgx_no_xgetbv\n"
+"	xor ecx, ecx\n"
+"	xgetbv\n"
+"	shl rdx, 32\n"
+"	or rax, rdx\n"
+"	gx_fold rax\n"
+".Lgx_no_xgetbv:\n"
 /* segment bases, as user mode sees them: through memory */
 "	mov rax, qword ptr fs:[0]\n	gx_fold rax\n"
 "	mov rax, qword ptr gs:[8]\n	gx_fold rax\n"
@@ -471,8 +481,8 @@ static int failed_at(const char **what, const char *step)
 	return err;
 }
 
-int guest_x86_vm_create(int kvm_fd, struct guest_x86_vm *vm,
-			const char **what)
+int guest_x86_vm_create(int kvm_fd, unsigned int flags,
+			struct guest_x86_vm *vm, const char **what)
 {
 	struct kvm_userspace_memory_region region;
 	int size, err;
@@ -500,6 +510,11 @@ int guest_x86_vm_create(int kvm_fd, struct guest_x86_vm *vm,
 	};
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
 		err = failed_at(what, "KVM_SET_USER_MEMORY_REGION");
+		goto fail;
+	}
+	if ((flags & GUEST_X86_IRQCHIP) &&
+	    ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		err = failed_at(what, "KVM_CREATE_IRQCHIP");
 		goto fail;
 	}
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);

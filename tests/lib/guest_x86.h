@@ -85,13 +85,17 @@ struct guest_x86_vm {
 	uint8_t *ram;		/* GUEST_X86_RAM_SIZE bytes at GPA 0 */
 };
 
+/* In-kernel PIC, IOAPIC and LAPIC (KVM_CREATE_IRQCHIP): CR8 is then the
+ * LAPIC's TPR, saved with the LAPIC, rather than kvm_run.cr8's. */
+#define GUEST_X86_IRQCHIP	(1u << 0)
+
 /*
  * A VM with RAM and one vCPU, nothing else: no CPUID, no registers set (a
- * restore brings those). 0 or -errno; *what (optional) names the failing
- * step. On failure vm holds nothing to destroy.
+ * restore brings those). flags: GUEST_X86_*. 0 or -errno; *what (optional)
+ * names the failing step. On failure vm holds nothing to destroy.
  */
-int guest_x86_vm_create(int kvm_fd, struct guest_x86_vm *vm,
-			const char **what);
+int guest_x86_vm_create(int kvm_fd, unsigned int flags,
+			struct guest_x86_vm *vm, const char **what);
 void guest_x86_vm_destroy(struct guest_x86_vm *vm);
 
 /* KVM_GET_SUPPORTED_CPUID, malloc'd; NULL with errno on failure. */
@@ -121,7 +125,13 @@ int guest_x86_load(struct guest_x86_vm *vm, const void *code, size_t size);
 int guest_x86_enter_long_mode(struct guest_x86_vm *vm, uint64_t cr4_extra,
 			      uint64_t rdi, uint64_t rsi, uint64_t rdx);
 
-/* KVM_RUN once (EINTR retried): 0 or -errno. The exit is in vm->run. */
+/*
+ * KVM_RUN once (EINTR retried): 0 or -errno. The exit is in vm->run.
+ * Without GUEST_X86_IRQCHIP every KVM_RUN first loads CR8 from
+ * vm->run->cr8 (KVM stores it there at each exit): a VM that receives
+ * restored registers needs run->cr8 set to the saved CR8 before its first
+ * KVM_RUN, or the guest's TPR silently drops to whatever run->cr8 held.
+ */
 int guest_x86_run(struct guest_x86_vm *vm);
 /*
  * Complete the instruction of the last I/O exit without running guest code
