@@ -19,96 +19,6 @@
 
 #define EXIT_NO 3
 
-struct state_opts {
-	int json;
-	int ignore_volatile;
-	int strict;
-	unsigned int scratch_flags;
-};
-
-enum { OPT_HELP = 'h', OPT_JSON = 'j', OPT_IGNORE_VOLATILE = 0x100,
-       OPT_STRICT, OPT_SVE, OPT_PMU };
-
-static const struct option long_opts[] = {
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "ignore-volatile", no_argument, NULL, OPT_IGNORE_VOLATILE },
-	{ "strict", no_argument, NULL, OPT_STRICT },
-	{ "sve", no_argument, NULL, OPT_SVE },
-	{ "pmu", no_argument, NULL, OPT_PMU },
-	{ NULL, 0, NULL, 0 },
-};
-
-/*
- * Parse the options allowed (long names, space separated) and check that
- * between min_args and max_args operands follow. Returns -1 to go on, else
- * an exit status (0 after --help).
- */
-static int parse_opts(int argc, char **argv, const char *allowed,
-		      const char *usage, int min_args, int max_args,
-		      struct state_opts *o)
-{
-	const char *cmd = argv[0];
-	int c, n;
-
-	memset(o, 0, sizeof(*o));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+hj", long_opts, NULL)) != -1) {
-		const char *name = NULL;
-
-		for (const struct option *opt = long_opts; opt->name; opt++)
-			if (opt->val == c)
-				name = opt->name;
-		if (c == '?' || !name || (c != OPT_HELP && !strstr(allowed, name))) {
-			cli_fail(2, cmd, "unknown or incomplete option '%s'",
-				 argv[optind - 1]);
-			fprintf(stderr, "usage: %s %s\n", kvmreg_program, usage);
-			return 2;
-		}
-		switch (c) {
-		case OPT_HELP:
-			printf("usage: %s %s\n", kvmreg_program, usage);
-			return 0;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_IGNORE_VOLATILE:
-			o->ignore_volatile = 1;
-			break;
-		case OPT_STRICT:
-			o->strict = 1;
-			break;
-		case OPT_SVE:
-			o->scratch_flags |= KVMREG_SCRATCH_SVE;
-			break;
-		case OPT_PMU:
-			o->scratch_flags |= KVMREG_SCRATCH_PMU;
-			break;
-		}
-	}
-	n = argc - optind;
-	if (n < min_args || n > max_args) {
-		const char *nl = strchr(usage, '\n');
-
-		if (n < min_args)
-			cli_fail(2, cmd, "missing argument");
-		else
-			cli_fail(2, cmd, "unexpected argument '%s'",
-				 argv[optind + max_args]);
-		fprintf(stderr, "usage: %s %.*s\n", kvmreg_program,
-			nl ? (int)(nl - usage) : (int)strlen(usage), usage);
-		return 2;
-	}
-	return -1;
-}
-
-static void reg_name(enum kvmreg_arch arch, uint64_t id, char *buf, size_t len)
-{
-	if (kvmreg_id_name(arch, id, KVMREG_NAME_SHORT, buf, len) < 0)
-		snprintf(buf, len, "0x%016" PRIx64, id);
-}
-
 static size_t count_volatile(const struct kvmreg_state *s)
 {
 	size_t n = 0;
@@ -205,11 +115,11 @@ static int save_scratch(int argc, char **argv, int capture)
 	const char *cmd = argv[0];
 	struct kvmreg_scratch scratch;
 	struct kvmreg_state *s = NULL;
-	struct state_opts o;
+	struct cli_opts o;
 	char what[160];
 	int status;
 
-	status = parse_opts(argc, argv, "json sve pmu",
+	status = cli_parse_opts(argc, argv, "json sve pmu",
 			    capture ? capture_usage : save_usage, 1, 1, &o);
 	if (status >= 0)
 		return status;
@@ -249,9 +159,9 @@ int cmd_show(int argc, char **argv)
 		"  id, name, size and value; '(volatile)' marks counters and timers.\n"
 		"  --json  the same content as JSON (what 'kvmreg convert --json' writes)";
 	struct kvmreg_state *s;
-	struct state_opts o;
+	struct cli_opts o;
 	char what[160];
-	int status = parse_opts(argc, argv, "json", usage, 1, 1, &o);
+	int status = cli_parse_opts(argc, argv, "json", usage, 1, 1, &o);
 
 	if (status >= 0)
 		return status;
@@ -278,7 +188,7 @@ int cmd_show(int argc, char **argv)
 		uint64_t id;
 
 		kvmreg_state_at(s, i, &id, &value);
-		reg_name(arch, id, name, sizeof(name));
+		cli_reg_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
 		if (value)
 			kvmreg_value_format(value, kvmreg_id_size(id), text,
 					    sizeof(text));
@@ -315,7 +225,7 @@ static void print_diff_entry(const struct kvmreg_state *a,
 				      [KVMREG_DIFF_VALUE] = '~' };
 	char name[160];
 
-	reg_name(arch, id, name, sizeof(name));
+	cli_reg_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
 	printf("%c 0x%016" PRIx64 "  %-32s ", marks[e->kind], id, name);
 	switch (e->kind) {
 	case KVMREG_DIFF_ONLY_A:
@@ -351,9 +261,9 @@ int cmd_diff(int argc, char **argv)
 	size_t n[KVMREG_DIFF_VALUE + 1] = { 0 };
 	struct kvmreg_diff *d = NULL;
 	size_t volatile_differ = 0;
-	struct state_opts o;
+	struct cli_opts o;
 	char what[160];
-	int status = parse_opts(argc, argv, "ignore-volatile", usage, 2, 2, &o);
+	int status = cli_parse_opts(argc, argv, "ignore-volatile", usage, 2, 2, &o);
 
 	if (status >= 0)
 		return status;
@@ -423,7 +333,7 @@ static void list_kind(const struct kvmreg_state *state,
 			continue;
 		if (!shown++)
 			printf("%s\n", title);
-		reg_name(arch, id, name, sizeof(name));
+		cli_reg_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
 		printf("  0x%016" PRIx64 "  %-32s", id, name);
 		if (kind == KVMREG_DIFF_SIZE)
 			printf(" %zu bytes in the state, %zu on the host (0x%016" PRIx64 ")",
@@ -447,9 +357,9 @@ int cmd_compat(int argc, char **argv)
 		"  Exit: 0 compatible, 3 incompatible, 1 a file could not be read.";
 	struct kvmreg_state *state = NULL, *host = NULL;
 	struct kvmreg_compat *c = NULL;
-	struct state_opts o;
+	struct cli_opts o;
 	char what[160];
-	int status = parse_opts(argc, argv, "strict sve pmu", usage, 1, 2, &o);
+	int status = cli_parse_opts(argc, argv, "strict sve pmu", usage, 1, 2, &o);
 	int incompatible;
 
 	if (status >= 0)
@@ -523,9 +433,9 @@ int cmd_convert(int argc, char **argv)
 		"  or as JSON with --json: JSON in, binary out imports an edited\n"
 		"  state; the content survives either way exactly.";
 	struct kvmreg_state *s;
-	struct state_opts o;
+	struct cli_opts o;
 	char what[160];
-	int status = parse_opts(argc, argv, "json", usage, 2, 2, &o);
+	int status = cli_parse_opts(argc, argv, "json", usage, 2, 2, &o);
 
 	if (status >= 0)
 		return status;

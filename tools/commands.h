@@ -34,4 +34,29 @@ int cli_scratch(const char *cmd, unsigned int flags,
 /* Parse an --arch value; prints the error; KVMREG_ARCH_NONE on failure. */
 enum kvmreg_arch cli_arch(const char *cmd, const char *name);
 
+/* tools/options.c: the options the commands share. */
+struct cli_opts {
+	enum kvmreg_arch arch;		/* --arch, else this host's */
+	int arch_given;
+	enum kvmreg_name_style style;	/* --macro */
+	int json;
+	int fallback;
+	int no_values;
+	int ignore_volatile;
+	int strict;
+	unsigned int scratch_flags;	/* --sve, --pmu */
+	const char *features;
+};
+/*
+ * Parse the options named in allowed (long names, space separated) and
+ * check that min_args..max_args operands follow (max_args -1: any number).
+ * Returns -1 to go on, else an exit status (0 after --help).
+ */
+int cli_parse_opts(int argc, char **argv, const char *allowed,
+		   const char *usage, int min_args, int max_args,
+		   struct cli_opts *o);
+/* The short or macro name of id, or its hex form if it has none. */
+void cli_reg_name(enum kvmreg_arch arch, uint64_t id,
+		  enum kvmreg_name_style style, char *buf, size_t len);
+
 #endif /* KVMREG_TOOLS_COMMANDS_H */

@@ -51,97 +51,6 @@ enum kvmreg_arch cli_arch(const char *cmd, const char *name)
 	return arch;
 }
 
-/* Options every register command shares. */
-struct reg_opts {
-	enum kvmreg_arch arch;
-	enum kvmreg_name_style style;
-	int json;
-	int fallback;
-	int no_values;
-	unsigned int scratch_flags;
-	const char *features;
-};
-
-enum { OPT_HELP = 'h', OPT_ARCH = 'a', OPT_MACRO = 'm', OPT_JSON = 'j',
-       OPT_FALLBACK = 0x100, OPT_NO_VALUES, OPT_SVE, OPT_PMU, OPT_FEATURES };
-
-static const struct option reg_long_opts[] = {
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "arch", required_argument, NULL, OPT_ARCH },
-	{ "macro", no_argument, NULL, OPT_MACRO },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "fallback", no_argument, NULL, OPT_FALLBACK },
-	{ "no-values", no_argument, NULL, OPT_NO_VALUES },
-	{ "sve", no_argument, NULL, OPT_SVE },
-	{ "pmu", no_argument, NULL, OPT_PMU },
-	{ "features", required_argument, NULL, OPT_FEATURES },
-	{ NULL, 0, NULL, 0 },
-};
-
-/*
- * Parse the shared options, accepting only those named in allowed (their
- * long names, space separated). Returns -1 to go on, else an exit status
- * (0 after --help).
- */
-static int parse_reg_opts(int argc, char **argv, const char *allowed,
-			  const char *usage, struct reg_opts *o)
-{
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->arch = kvmreg_arch_host();
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ha:mj", reg_long_opts, NULL)) != -1) {
-		const char *name = NULL;
-
-		for (const struct option *opt = reg_long_opts; opt->name; opt++)
-			if (opt->val == c)
-				name = opt->name;
-		if (c == '?' || c == ':' || !name ||
-		    (c != OPT_HELP && !strstr(allowed, name))) {
-			const char *bad = argv[optind - 1];
-
-			cli_fail(2, argv[0], "unknown or incomplete option '%s'",
-				 bad);
-			fprintf(stderr, "usage: %s %s\n", kvmreg_program, usage);
-			return 2;
-		}
-		switch (c) {
-		case OPT_HELP:
-			printf("usage: %s %s\n", kvmreg_program, usage);
-			return 0;
-		case OPT_ARCH:
-			o->arch = cli_arch(argv[0], optarg);
-			if (o->arch == KVMREG_ARCH_NONE)
-				return 2;
-			break;
-		case OPT_MACRO:
-			o->style = KVMREG_NAME_MACRO;
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_FALLBACK:
-			o->fallback = 1;
-			break;
-		case OPT_NO_VALUES:
-			o->no_values = 1;
-			break;
-		case OPT_SVE:
-			o->scratch_flags |= KVMREG_SCRATCH_SVE;
-			break;
-		case OPT_PMU:
-			o->scratch_flags |= KVMREG_SCRATCH_PMU;
-			break;
-		case OPT_FEATURES:
-			o->features = optarg;
-			break;
-		}
-	}
-	return -1;
-}
-
 static void json_string(const char *s)
 {
 	putchar('"');
@@ -158,20 +67,13 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static void name_of(enum kvmreg_arch arch, uint64_t id,
-		    enum kvmreg_name_style style, char *buf, size_t len)
-{
-	if (kvmreg_id_name(arch, id, style, buf, len) < 0)
-		snprintf(buf, len, "0x%016" PRIx64, id);
-}
-
 /* One register line (or JSON object); value may be NULL. */
-static void print_reg(const struct reg_opts *o, const struct kvmreg_reg *r,
+static void print_reg(const struct cli_opts *o, const struct kvmreg_reg *r,
 		      const void *value, int read_err, int first)
 {
 	char name[160], text[2 + 2 * 256 + 1] = "";
 
-	name_of(o->arch, r->id, o->style, name, sizeof(name));
+	cli_reg_name(o->arch, r->id, o->style, name, sizeof(name));
 	if (value)
 		kvmreg_value_format(value, r->size, text, sizeof(text));
 	if (o->json) {
@@ -196,7 +98,7 @@ static void print_reg(const struct reg_opts *o, const struct kvmreg_reg *r,
 	       r->flags & KVMREG_REG_VOLATILE ? "  (volatile)" : "");
 }
 
-static void print_list(const struct reg_opts *o, const struct kvmreg_list *list,
+static void print_list(const struct cli_opts *o, const struct kvmreg_list *list,
 		       const struct kvmreg_state *values, const int *errs)
 {
 	if (o->json)
@@ -222,17 +124,15 @@ int cmd_list(int argc, char **argv)
 	struct kvmreg_scratch scratch;
 	struct kvmreg_state *values = NULL;
 	struct kvmreg_list *list = NULL;
-	struct reg_opts o;
+	struct cli_opts o;
 	uint64_t *ids = NULL;
 	int *errs = NULL;
 	int status;
 
-	status = parse_reg_opts(argc, argv, "macro json fallback no-values sve pmu",
-				usage, &o);
+	status = cli_parse_opts(argc, argv, "macro json fallback no-values sve pmu",
+				usage, 0, 0, &o);
 	if (status >= 0)
 		return status;
-	if (optind != argc)
-		return cli_fail(2, "list", "unexpected argument '%s'", argv[optind]);
 	if (cli_scratch("list", o.scratch_flags, &scratch))
 		return 1;
 	status = 1;
@@ -271,23 +171,17 @@ int cmd_decode(int argc, char **argv)
 		"decode [--arch ARCH] [--macro] [--json] ID...\n"
 		"  Name register ids (hex or decimal). Without --arch the id's own\n"
 		"  architecture field decides.";
-	struct reg_opts o;
-	int status = parse_reg_opts(argc, argv, "arch macro json", usage, &o);
-	int explicit_arch = 0;
+	struct cli_opts o;
+	int status = cli_parse_opts(argc, argv, "arch macro json", usage, 1, -1,
+				    &o);
 
 	if (status >= 0)
 		return status;
-	for (int i = 1; i < optind; i++)
-		if (!strncmp(argv[i], "--arch", 6) || !strcmp(argv[i], "-a"))
-			explicit_arch = 1;
-	if (optind == argc)
-		return cli_fail(2, "decode", "no id given (usage: %s %s)",
-				kvmreg_program, "decode [--arch ARCH] ID...");
 	status = 0;
 	if (o.json)
 		printf("[");
 	for (int i = optind; i < argc; i++) {
-		enum kvmreg_arch arch = explicit_arch ? o.arch : KVMREG_ARCH_NONE;
+		enum kvmreg_arch arch = o.arch_given ? o.arch : KVMREG_ARCH_NONE;
 		char name[160];
 		uint64_t id;
 
@@ -323,23 +217,16 @@ int cmd_encode(int argc, char **argv)
 		"encode [--arch ARCH] NAME...\n"
 		"  Print the id of each register name, in either name style.\n"
 		"  Without --arch, a name only one architecture knows.";
-	struct reg_opts o;
-	int status = parse_reg_opts(argc, argv, "arch", usage, &o);
-	int explicit_arch = 0;
+	struct cli_opts o;
+	int status = cli_parse_opts(argc, argv, "arch", usage, 1, -1, &o);
 
 	if (status >= 0)
 		return status;
-	for (int i = 1; i < optind; i++)
-		if (!strncmp(argv[i], "--arch", 6) || !strcmp(argv[i], "-a"))
-			explicit_arch = 1;
-	if (optind == argc)
-		return cli_fail(2, "encode", "no name given (usage: %s %s)",
-				kvmreg_program, "encode [--arch ARCH] NAME...");
 	status = 0;
 	for (int i = optind; i < argc; i++) {
 		uint64_t id;
 
-		if (kvmreg_id_parse(explicit_arch ? o.arch : KVMREG_ARCH_NONE,
+		if (kvmreg_id_parse(o.arch_given ? o.arch : KVMREG_ARCH_NONE,
 				    argv[i], &id)) {
 			status = cli_fail(1, "encode", "%s", kvmreg_error());
 			continue;
@@ -357,14 +244,11 @@ int cmd_get(int argc, char **argv)
 		"get NAME...\n"
 		"  Read registers of a fresh scratch vCPU on this host.";
 	struct kvmreg_scratch scratch;
-	struct reg_opts o;
-	int status = parse_reg_opts(argc, argv, "", usage, &o);
+	struct cli_opts o;
+	int status = cli_parse_opts(argc, argv, "", usage, 1, -1, &o);
 
 	if (status >= 0)
 		return status;
-	if (optind == argc)
-		return cli_fail(2, "get", "no register given (usage: %s get NAME...)",
-				kvmreg_program);
 	if (cli_scratch("get", 0, &scratch))
 		return 1;
 	status = 0;
@@ -392,14 +276,11 @@ int cmd_set(int argc, char **argv)
 		"  Write registers of a fresh scratch vCPU, in order, and print what\n"
 		"  each reads back (the scratch VM is then discarded).";
 	struct kvmreg_scratch scratch;
-	struct reg_opts o;
-	int status = parse_reg_opts(argc, argv, "", usage, &o);
+	struct cli_opts o;
+	int status = cli_parse_opts(argc, argv, "", usage, 1, -1, &o);
 
 	if (status >= 0)
 		return status;
-	if (optind == argc)
-		return cli_fail(2, "set", "no NAME=VALUE given (usage: %s set NAME=VALUE...)",
-				kvmreg_program);
 	/* Parse everything before touching KVM: bad input changes nothing. */
 	for (int i = optind; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
@@ -450,14 +331,12 @@ int cmd_table(int argc, char **argv)
 		"  without KVM_GET_REG_LIST, in restore order. LIST is per arch\n"
 		"  (loongarch64: pmu=N,lbt,msgint).";
 	struct kvmreg_list *list;
-	struct reg_opts o;
-	int status = parse_reg_opts(argc, argv, "arch features macro json",
-				    usage, &o);
+	struct cli_opts o;
+	int status = cli_parse_opts(argc, argv, "arch features macro json",
+				    usage, 0, 0, &o);
 
 	if (status >= 0)
 		return status;
-	if (optind != argc)
-		return cli_fail(2, "table", "unexpected argument '%s'", argv[optind]);
 	if (kvmreg_fallback_table(o.arch, o.features, &list))
 		return cli_fail(1, "table", "%s", kvmreg_error());
 	print_list(&o, list, NULL, NULL);
@@ -473,14 +352,12 @@ int cmd_order(int argc, char **argv)
 		"  its registers in, with the reason for each step.";
 	struct kvmreg_scratch scratch;
 	struct kvmreg_state *state = NULL;
-	struct reg_opts o;
+	struct cli_opts o;
 	uint64_t *ids = NULL;
-	int status = parse_reg_opts(argc, argv, "macro", usage, &o);
+	int status = cli_parse_opts(argc, argv, "macro", usage, 0, 0, &o);
 
 	if (status >= 0)
 		return status;
-	if (optind != argc)
-		return cli_fail(2, "order", "unexpected argument '%s'", argv[optind]);
 	if (cli_scratch("order", 0, &scratch))
 		return 1;
 	status = 1;
@@ -496,7 +373,7 @@ int cmd_order(int argc, char **argv)
 	for (size_t i = 0; i < kvmreg_state_count(state); i++) {
 		char name[160];
 
-		name_of(o.arch, ids[i], o.style, name, sizeof(name));
+		cli_reg_name(o.arch, ids[i], o.style, name, sizeof(name));
 		printf("%5zu  rank %3d  %-32s %s\n", i,
 		       kvmreg_id_restore_rank(o.arch, ids[i]), name,
 		       kvmreg_id_restore_reason(o.arch, ids[i]));
