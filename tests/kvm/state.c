@@ -43,6 +43,37 @@ TEST(restore_into_fresh_vcpu_round_trips)
 	kvmreg_scratch_destroy(&b);
 }
 
+/* Through the snapshot format and into a vCPU made for it, without the
+ * rollback read: the same registers come back. */
+TEST(snapshot_bytes_restore_fresh)
+{
+	struct kvmreg_scratch a, b;
+	struct kvmreg_state *saved, *decoded = NULL, *restored = NULL;
+	uint64_t before;
+	void *buf = NULL;
+	size_t len = 0;
+
+	NEED_KVM();
+	saved = save_marked(&a, 0x0badc0ffee0ddf00ULL);
+	REQUIRE(saved != NULL, "%s", kvmreg_error());
+	REQUIRE(kvmreg_state_encode(saved, &buf, &len) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_state_decode(buf, len, &decoded) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_scratch_create(0, &b) == 0, "%s", kvmreg_error());
+	before = kvmreg_vcpu_ioctl_count(b.vcpu);
+	EXPECT(kvmreg_restore_fresh(b.vcpu, decoded) == 0, "%s", kvmreg_error());
+	printf("    %zu registers, %zu bytes, restored in %" PRIu64 " ioctls\n",
+	       kvmreg_state_count(saved), len, kvmreg_vcpu_ioctl_count(b.vcpu) - before);
+	REQUIRE(kvmreg_save(b.vcpu, &restored) == 0, "%s", kvmreg_error());
+	EXPECT(t_state_differences(saved, restored, 0) == 0,
+	       "the restored vCPU differs from the snapshot");
+	free(buf);
+	kvmreg_state_free(saved);
+	kvmreg_state_free(decoded);
+	kvmreg_state_free(restored);
+	kvmreg_scratch_destroy(&a);
+	kvmreg_scratch_destroy(&b);
+}
+
 TEST(restore_order_follows_ranks)
 {
 	struct kvmreg_scratch a;
@@ -128,6 +159,7 @@ TEST(foreign_state_is_refused_untouched)
 
 TEST_MAIN("state",
 	  CASE(restore_into_fresh_vcpu_round_trips),
+	  CASE(snapshot_bytes_restore_fresh),
 	  CASE(restore_order_follows_ranks),
 	  CASE(failed_restore_leaves_vcpu_as_it_was),
 	  CASE(foreign_state_is_refused_untouched))
