@@ -28,6 +28,17 @@ struct kvmreg_group_ops {
 	int (*set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 		   const uint64_t *ids, const uint8_t *const *vals, int *errs);
 	/*
+	 * set() as a restore calls it, with the group's registers as a saved
+	 * state holds them. fresh: kvmreg_restore_fresh, into a vCPU made to
+	 * receive the state; else kvmreg_restore, whose rollback read has just
+	 * read this group if it is the first one written. A driver can save
+	 * the read that set() of part of a group needs (x86 CPUID,
+	 * docs/arch-x86.md). NULL: set().
+	 */
+	int (*restore_set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
+			   const uint64_t *ids, const uint8_t *const *vals,
+			   int *errs, int fresh);
+	/*
 	 * Nonzero if set() applies the group's registers one after another in
 	 * the order given (KVM_SET_MSRS), so registers of successive restore
 	 * ranks may share one call. NULL: no group does.

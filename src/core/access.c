@@ -33,250 +33,414 @@ int kvmreg_describe_failure(uint64_t id, int err, const char *what)
 				name, id, strerror(-err));
 }
 
-/*
- * A shape orders ids into batches: each group's ids together, groups in the
- * order of their first id, plain ONE_REG ids alone. It depends only on the
- * ids, so the vCPU handle keeps the last few: a VMM that reads or restores
- * the same list again (every checkpoint) skips the planning and the id
- * checks, and the batch costs little more than its ioctls.
- */
-struct kvmreg_shape {
-	uint64_t *key_ids;	/* the caller's ids, to recognize a repeat */
-	size_t n;
-	uint64_t hash;
-	size_t *order;		/* position -> index into the caller's ids */
-	size_t *starts;		/* batch -> first position; [batches] = n */
-	uint32_t *keys;		/* batch -> group key */
-	uint64_t *ids;		/* by position */
-	size_t batches;
-	struct kvmreg_state_template tmpl;	/* kvmreg_read into an empty state */
-};
+/* ------------------------------------------------------------------ */
+/* Shapes (access.h)                                                   */
 
+/* Lists this short are planned per call: one kvmreg_get must not push a
+ * whole list's plan out of the cache. */
 #define KVMREG_SHAPE_MIN_CACHED 4
-
-/* Per call: the value pointers and errors, by position. */
-struct plan {
-	const struct kvmreg_shape *shape;
-	uint8_t **vals;
-	int *errs;
-};
 
 static void shape_free(struct kvmreg_shape *sh)
 {
 	if (!sh)
 		return;
-	free(sh->key_ids);
+	free(sh->key);
 	free(sh->order);
+	free(sh->ids);
 	free(sh->starts);
 	free(sh->keys);
-	free(sh->ids);
+	free(sh->segment_ends);
+	free(sh->step);
+	free(sh->vals);
+	free(sh->errs);
+	free(sh->before);
+	free(sh->before_vals);
+	free(sh->before_errs);
 	kvmreg_state_template_free(&sh->tmpl);
+	free(sh->tmpl_offsets);
 	free(sh);
 }
 
 void kvmreg_shapes_free(struct kvmreg_vcpu *vcpu)
 {
 	for (size_t i = 0; i < KVMREG_SHAPE_CACHE; i++) {
-		shape_free(vcpu->shapes[i]);
+		struct kvmreg_shape *sh = vcpu->shapes[i];
+
 		vcpu->shapes[i] = NULL;
+		if (!sh)
+			continue;
+		sh->cached = 0;
+		if (!sh->users)
+			shape_free(sh);
 	}
 }
 
-static uint64_t hash_ids(const uint64_t *ids, size_t n)
+void kvmreg_shape_release(struct kvmreg_shape *sh)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ n;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ids[i]) * 0x100000001b3ULL;
-	return h;
+	if (sh && !--sh->users && !sh->cached)
+		shape_free(sh);
 }
 
-static size_t batch_of_key(struct kvmreg_shape *sh, uint32_t key, size_t *last)
+static int same_ids(const uint64_t *key, const void *ids, size_t stride,
+		    size_t n)
+{
+	const uint8_t *p = ids;
+
+	if (stride == sizeof(*key))
+		return !memcmp(key, ids, n * sizeof(*key));
+	for (size_t i = 0; i < n; i++, p += stride) {
+		uint64_t id;
+
+		memcpy(&id, p, sizeof(id));
+		if (id != key[i])
+			return 0;
+	}
+	return 1;
+}
+
+struct kvmreg_shape *kvmreg_shape_find(struct kvmreg_vcpu *vcpu,
+				       enum kvmreg_shape_kind kind,
+				       const void *ids, size_t stride, size_t n)
+{
+	for (size_t i = 0; i < KVMREG_SHAPE_CACHE; i++) {
+		struct kvmreg_shape *sh = vcpu->shapes[i];
+
+		if (sh && sh->n == n && sh->kind == kind &&
+		    same_ids(sh->key, ids, stride, n)) {
+			sh->users++;
+			return sh;
+		}
+	}
+	return NULL;
+}
+
+struct kvmreg_shape *kvmreg_shape_begin(enum kvmreg_shape_kind kind,
+					const void *ids, size_t stride,
+					size_t n)
+{
+	struct kvmreg_shape *sh = calloc(1, sizeof(*sh));
+	const uint8_t *p = ids;
+
+	if (!sh)
+		goto nomem;
+	sh->kind = kind;
+	sh->n = n;
+	sh->key = malloc((n + 1) * sizeof(*sh->key));
+	sh->order = malloc((n + 1) * sizeof(*sh->order));
+	sh->ids = malloc((n + 1) * sizeof(*sh->ids));
+	sh->starts = calloc(n + 2, sizeof(*sh->starts));
+	sh->keys = malloc((n + 1) * sizeof(*sh->keys));
+	sh->segment_ends = malloc((n + 1) * sizeof(*sh->segment_ends));
+	sh->vals = malloc((n + 1) * sizeof(*sh->vals));
+	sh->errs = malloc((n + 1) * sizeof(*sh->errs));
+	if (kind == KVMREG_SHAPE_RESTORE)
+		sh->step = malloc((n + 1) * sizeof(*sh->step));
+	if (!sh->key || !sh->order || !sh->ids || !sh->starts || !sh->keys ||
+	    !sh->segment_ends || !sh->vals || !sh->errs ||
+	    (kind == KVMREG_SHAPE_RESTORE && !sh->step))
+		goto nomem;
+	for (size_t i = 0; i < n; i++, p += stride)
+		memcpy(&sh->key[i], p, sizeof(*sh->key));
+	sh->users = 1;
+	return sh;
+nomem:
+	shape_free(sh);
+	kvmreg_set_error(-ENOMEM, "out of memory");
+	return NULL;
+}
+
+/* Batch of the segment (its batches start at first) that serves key;
+ * a new one if none does yet. */
+static size_t batch_of_key(struct kvmreg_shape *sh, size_t first, uint32_t key,
+			   size_t *last)
 {
 	/* Neighbouring ids mostly share a group: try the last hit first. */
 	if (*last < sh->batches && sh->keys[*last] == key)
 		return *last;
-	for (size_t b = 0; b < sh->batches; b++)
+	for (size_t b = first; b < sh->batches; b++)
 		if (sh->keys[b] == key)
 			return *last = b;
 	sh->keys[sh->batches] = key;
 	return *last = sh->batches++;
 }
 
-static struct kvmreg_shape *shape_make(const struct kvmreg_vcpu *vcpu,
-				       const uint64_t *ids, size_t n,
-				       uint64_t hash)
+int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
+			     const struct kvmreg_vcpu *vcpu, const size_t *idx,
+			     size_t from, size_t to)
 {
-	struct kvmreg_shape *sh = calloc(1, sizeof(*sh));
-	size_t *batch = malloc((n + 1) * sizeof(*batch));
-	size_t last = SIZE_MAX;
+	size_t count = to - from, first_batch = sh->batches, last = SIZE_MAX;
+	size_t *batch = malloc((count + 1) * sizeof(*batch));
+	size_t *fill = calloc(count + 1, sizeof(*fill));
 
-	if (sh) {
-		sh->key_ids = malloc((n + 1) * sizeof(*sh->key_ids));
-		sh->order = malloc((n + 1) * sizeof(*sh->order));
-		sh->starts = calloc(n + 2, sizeof(*sh->starts));
-		sh->keys = malloc((n + 1) * sizeof(*sh->keys));
-		sh->ids = malloc((n + 1) * sizeof(*sh->ids));
-	}
-	if (!batch || !sh || !sh->key_ids || !sh->order || !sh->starts ||
-	    !sh->keys || !sh->ids) {
+	if (!batch || !fill) {
 		free(batch);
-		shape_free(sh);
-		kvmreg_set_error(-ENOMEM, "out of memory");
-		return NULL;
+		free(fill);
+		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
-	memcpy(sh->key_ids, ids, n * sizeof(*ids));
-	sh->n = n;
-	sh->hash = hash;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t key = group_of(vcpu, ids[i]);
+	for (size_t k = 0; k < count; k++) {
+		uint32_t key = group_of(vcpu, sh->key[idx ? idx[from + k] : from + k]);
 
 		if (key == 0) {
 			sh->keys[sh->batches] = 0;
-			batch[i] = sh->batches++;
+			batch[k] = sh->batches++;
 		} else {
-			batch[i] = batch_of_key(sh, key, &last);
+			batch[k] = batch_of_key(sh, first_batch, key, &last);
 		}
-		sh->starts[batch[i] + 1]++;
+		fill[batch[k] - first_batch]++;
 	}
-	for (size_t b = 0; b < sh->batches; b++)
-		sh->starts[b + 1] += sh->starts[b];
-	/* starts[b] counts up as batch b fills; shifted back afterwards. */
-	for (size_t i = 0; i < n; i++) {
-		size_t pos = sh->starts[batch[i]]++;
+	/* fill[]: sizes, then each batch's next free position */
+	for (size_t b = first_batch, pos = sh->filled; b < sh->batches; b++) {
+		size_t size = fill[b - first_batch];
+
+		sh->starts[b] = pos;
+		fill[b - first_batch] = pos;
+		pos += size;
+	}
+	for (size_t k = 0; k < count; k++) {
+		size_t i = idx ? idx[from + k] : from + k;
+		size_t pos = fill[batch[k] - first_batch]++;
 
 		sh->order[pos] = i;
-		sh->ids[pos] = ids[i];
+		sh->ids[pos] = sh->key[i];
+		if (sh->step)
+			sh->step[pos] = from + k;
 	}
-	for (size_t b = sh->batches; b > 0; b--)
-		sh->starts[b] = sh->starts[b - 1];
-	sh->starts[0] = 0;
+	sh->filled += count;
+	sh->starts[sh->batches] = sh->filled;
+	sh->segment_ends[sh->segments++] = sh->batches;
 	free(batch);
-	return sh;
-}
-
-/* The vCPU's shape for ids: a cached one, or a new one put in the cache. */
-static struct kvmreg_shape *shape_get(struct kvmreg_vcpu *vcpu,
-				      const uint64_t *ids, size_t n)
-{
-	uint64_t hash = hash_ids(ids, n);
-	struct kvmreg_shape *sh;
-
-	for (size_t i = 0; i < KVMREG_SHAPE_CACHE; i++) {
-		sh = vcpu->shapes[i];
-		if (sh && sh->n == n && sh->hash == hash &&
-		    !memcmp(sh->key_ids, ids, n * sizeof(*ids)))
-			return sh;
-	}
-	sh = shape_make(vcpu, ids, n, hash);
-	if (!sh || n < KVMREG_SHAPE_MIN_CACHED)
-		return sh;
-	shape_free(vcpu->shapes[vcpu->shape_next]);
-	vcpu->shapes[vcpu->shape_next] = sh;
-	vcpu->shape_next = (vcpu->shape_next + 1) % KVMREG_SHAPE_CACHE;
-	return sh;
-}
-
-static void plan_end(struct plan *p)
-{
-	/* Small shapes are not cached: one kvmreg_get must not push a whole
-	 * list's plan out of the cache. */
-	if (p->shape && p->shape->n < KVMREG_SHAPE_MIN_CACHED)
-		shape_free((struct kvmreg_shape *)p->shape);
-	free(p->vals);
-	free(p->errs);
-}
-
-static int plan_begin(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
-		      size_t n, struct plan *p)
-{
-	p->shape = shape_get(vcpu, ids, n);
-	p->vals = malloc((n + 1) * sizeof(*p->vals));
-	p->errs = calloc(n + 1, sizeof(*p->errs));
-	if (!p->shape || !p->vals || !p->errs) {
-		plan_end(p);
-		return kvmreg_set_error(-ENOMEM, "out of memory");
-	}
+	free(fill);
 	return 0;
 }
 
-/* Run a plan: one hook call per group, one ONE_REG call per plain id. */
-static void plan_run(struct kvmreg_vcpu *vcpu, struct plan *p, int is_write,
-		     int *errs)
+/* Put sh into the handle's cache, in place of a shape no call is using. */
+static void shape_cache(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh)
+{
+	for (size_t tries = 0; tries < KVMREG_SHAPE_CACHE; tries++) {
+		unsigned int slot = vcpu->shape_next;
+		struct kvmreg_shape *old = vcpu->shapes[slot];
+
+		vcpu->shape_next = (slot + 1) % KVMREG_SHAPE_CACHE;
+		if (old && old->users)
+			continue;
+		shape_free(old);
+		vcpu->shapes[slot] = sh;
+		sh->cached = 1;
+		return;
+	}
+}
+
+int kvmreg_shape_finish(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh)
+{
+	if (sh->kind == KVMREG_SHAPE_RESTORE) {
+		size_t total = 0;
+
+		sh->before_vals = malloc((sh->n + 1) * sizeof(*sh->before_vals));
+		sh->before_errs = malloc((sh->n + 1) * sizeof(*sh->before_errs));
+		for (size_t pos = 0; pos < sh->n; pos++)
+			total += kvmreg_size_of(sh->ids[pos]);
+		sh->before = malloc(total + 1);
+		if (!sh->before_vals || !sh->before_errs || !sh->before) {
+			shape_free(sh);
+			return kvmreg_set_error(-ENOMEM, "out of memory");
+		}
+		for (size_t pos = 0, off = 0; pos < sh->n; pos++) {
+			sh->before_vals[pos] = sh->before + off;
+			off += kvmreg_size_of(sh->ids[pos]);
+		}
+	}
+	if (sh->n >= KVMREG_SHAPE_MIN_CACHED)
+		shape_cache(vcpu, sh);
+	return 0;
+}
+
+/* The list shape of ids: cached, or made now. */
+static struct kvmreg_shape *list_shape(struct kvmreg_vcpu *vcpu,
+				       const uint64_t *ids, size_t n)
+{
+	struct kvmreg_shape *sh = kvmreg_shape_find(vcpu, KVMREG_SHAPE_LIST,
+						    ids, sizeof(*ids), n);
+
+	if (sh)
+		return sh;
+	sh = kvmreg_shape_begin(KVMREG_SHAPE_LIST, ids, sizeof(*ids), n);
+	if (!sh)
+		return NULL;
+	if (kvmreg_shape_add_segment(sh, vcpu, NULL, 0, n)) {
+		shape_free(sh);
+		return NULL;
+	}
+	return kvmreg_shape_finish(vcpu, sh) ? NULL : sh;
+}
+
+/*
+ * The shape's per-call arrays, unless a call further up the stack is using
+ * them: then arrays of our own, which *own says to free.
+ */
+static int shape_scratch(const struct kvmreg_shape *sh, uint8_t ***vals,
+			 int **errs, void **own)
+{
+	*own = NULL;
+	if (sh->users == 1) {
+		*vals = sh->vals;
+		*errs = sh->errs;
+		return 0;
+	}
+	*own = malloc((sh->n + 1) * (sizeof(**vals) + sizeof(**errs)));
+	if (!*own)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	*vals = *own;
+	*errs = (int *)(*vals + sh->n + 1);
+	return 0;
+}
+
+void kvmreg_shape_read(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
+		       int reverse, uint8_t *const *vals, int *errs)
 {
 	const struct kvmreg_group_ops *g = vcpu->driver->groups;
-	const struct kvmreg_shape *sh = p->shape;
 
-	for (size_t b = 0; b < sh->batches; b++) {
+	for (size_t k = 0; k < sh->batches; k++) {
+		size_t b = reverse ? sh->batches - 1 - k : k;
 		size_t first = sh->starts[b], count = sh->starts[b + 1] - first;
 		int err;
 
 		if (sh->keys[b] == 0) {
-			p->errs[first] = is_write ?
-				kvmreg_one_reg_set(vcpu, sh->ids[first], p->vals[first]) :
-				kvmreg_one_reg_get(vcpu, sh->ids[first], p->vals[first]);
+			errs[first] = kvmreg_one_reg_get(vcpu, sh->ids[first],
+							 vals[first]);
 			continue;
 		}
-		if (is_write)
-			err = g->set(vcpu, sh->keys[b], count, sh->ids + first,
-				     (const uint8_t *const *)(p->vals + first),
-				     p->errs + first);
-		else
-			err = g->get(vcpu, sh->keys[b], count, sh->ids + first,
-				     p->vals + first, p->errs + first);
-		for (size_t k = first; err && k < first + count; k++)
-			p->errs[k] = err;
+		err = g->get(vcpu, sh->keys[b], count, sh->ids + first,
+			     vals + first, errs + first);
+		for (size_t i = first; err && i < first + count; i++)
+			errs[i] = err;
 	}
-	for (size_t pos = 0; pos < sh->n; pos++)
-		errs[sh->order[pos]] = p->errs[pos];
+}
+
+void kvmreg_shape_write(struct kvmreg_vcpu *vcpu,
+			const struct kvmreg_shape *sh, size_t first_batch,
+			size_t end_batch, enum kvmreg_write_mode mode,
+			const uint8_t *const *vals, int *errs)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+
+	for (size_t b = first_batch; b < end_batch; b++) {
+		size_t first = sh->starts[b], count = sh->starts[b + 1] - first;
+		int err;
+
+		if (sh->keys[b] == 0) {
+			errs[first] = kvmreg_one_reg_set(vcpu, sh->ids[first],
+							 vals[first]);
+			continue;
+		}
+		if (mode != KVMREG_WRITE && g->restore_set)
+			err = g->restore_set(vcpu, sh->keys[b], count,
+					     sh->ids + first, vals + first,
+					     errs + first,
+					     mode == KVMREG_WRITE_RESTORE_FRESH);
+		else
+			err = g->set(vcpu, sh->keys[b], count, sh->ids + first,
+				     vals + first, errs + first);
+		for (size_t i = first; err && i < first + count; i++)
+			errs[i] = err;
+	}
+}
+
+/* One register, without a plan: kvmreg_get, kvmreg_set, re-reads. */
+static void access_one(struct kvmreg_vcpu *vcpu, int is_write, uint64_t id,
+		       uint8_t *val, int *err)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+	uint32_t key = group_of(vcpu, id);
+	int r;
+
+	if (key == 0) {
+		*err = is_write ? kvmreg_one_reg_set(vcpu, id, val) :
+				  kvmreg_one_reg_get(vcpu, id, val);
+		return;
+	}
+	r = is_write ? g->set(vcpu, key, 1, &id,
+			      (const uint8_t *const[]){ val }, err) :
+		       g->get(vcpu, key, 1, &id, (uint8_t *const[]){ val }, err);
+	if (r)
+		*err = r;
 }
 
 int kvmreg_read_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 		       uint8_t *const *vals, int *errs)
 {
-	struct plan p;
-	int err = plan_begin(vcpu, ids, n, &p);
+	struct kvmreg_shape *sh;
+	uint8_t **pos_vals = NULL;
+	int *pos_errs = NULL, err;
+	void *own;
 
-	if (err)
-		return err;
-	for (size_t pos = 0; pos < n; pos++)
-		p.vals[pos] = vals[p.shape->order[pos]];
-	plan_run(vcpu, &p, 0, errs);
-	plan_end(&p);
-	return 0;
+	if (n == 1) {
+		access_one(vcpu, 0, ids[0], vals[0], &errs[0]);
+		return 0;
+	}
+	sh = list_shape(vcpu, ids, n);
+	if (!sh)
+		return -ENOMEM;
+	err = shape_scratch(sh, &pos_vals, &pos_errs, &own);
+	if (!err) {
+		for (size_t pos = 0; pos < n; pos++)
+			pos_vals[pos] = vals[sh->order[pos]];
+		kvmreg_shape_read(vcpu, sh, 0, pos_vals, pos_errs);
+		for (size_t pos = 0; pos < n; pos++)
+			errs[sh->order[pos]] = pos_errs[pos];
+	}
+	free(own);
+	kvmreg_shape_release(sh);
+	return err;
 }
 
-int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
-			size_t n, const uint8_t *const *vals, int *errs)
+void kvmreg_forgive_refusals(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
+			     size_t n, const uint8_t *const *vals, int *errs)
 {
-	struct plan p;
-	int err = plan_begin(vcpu, ids, n, &p);
-
-	if (err)
-		return err;
-	/* The plan holds value pointers for both directions; writes only
-	 * read through them. */
-	for (size_t pos = 0; pos < n; pos++)
-		p.vals[pos] = (uint8_t *)vals[p.shape->order[pos]];
-	plan_run(vcpu, &p, 1, errs);
-	plan_end(&p);
-	/*
-	 * A register the kernel refuses to take at the value it already holds
-	 * (x86 MSR_KVM_ASYNC_PF_INT in a VM without an in-kernel LAPIC; LoongArch's set-once
-	 * CPUID CSR) is in the wanted state: count it as written. Only failed
-	 * writes pay for the extra read.
-	 */
 	for (size_t i = 0; i < n; i++) {
 		uint8_t now[256];
 		int rerr = 0;
 
 		if (!errs[i])
 			continue;
-		if (!kvmreg_read_values(vcpu, &ids[i], 1,
-					(uint8_t *const[]){ now }, &rerr) &&
-		    !rerr && !memcmp(now, vals[i], kvmreg_size_of(ids[i])))
+		access_one(vcpu, 0, ids[i], now, &rerr);
+		if (!rerr && !memcmp(now, vals[i], kvmreg_size_of(ids[i])))
 			errs[i] = 0;
 	}
+}
+
+int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
+			size_t n, const uint8_t *const *vals, int *errs)
+{
+	struct kvmreg_shape *sh;
+	uint8_t **pos_vals = NULL;
+	int *pos_errs = NULL, err;
+	void *own;
+
+	if (n == 1) {
+		access_one(vcpu, 1, ids[0], (uint8_t *)vals[0], &errs[0]);
+	} else {
+		sh = list_shape(vcpu, ids, n);
+		if (!sh)
+			return -ENOMEM;
+		err = shape_scratch(sh, &pos_vals, &pos_errs, &own);
+		if (!err) {
+			/* The positions hold value pointers for both
+			 * directions; writes only read through them. */
+			for (size_t pos = 0; pos < n; pos++)
+				pos_vals[pos] = (uint8_t *)vals[sh->order[pos]];
+			kvmreg_shape_write(vcpu, sh, 0, sh->batches,
+					   KVMREG_WRITE,
+					   (const uint8_t *const *)pos_vals,
+					   pos_errs);
+			for (size_t pos = 0; pos < n; pos++)
+				errs[sh->order[pos]] = pos_errs[pos];
+		}
+		free(own);
+		kvmreg_shape_release(sh);
+		if (err)
+			return err;
+	}
+	kvmreg_forgive_refusals(vcpu, ids, n, vals, errs);
 	return 0;
 }
 
@@ -323,37 +487,69 @@ KVMREG_EXPORT int kvmreg_set(struct kvmreg_vcpu *vcpu, uint64_t id,
 static int read_repeat(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 		       struct kvmreg_state *state, int *errs)
 {
-	const struct kvmreg_shape *sh;
-	struct plan p;
-	int err;
+	struct kvmreg_shape *sh;
+	uint8_t **vals = NULL;
+	int *pos_errs = NULL, any = 0, err;
+	void *own;
 
-	if (kvmreg_state_count(state) != 0)
+	if (kvmreg_state_count(state) != 0 || n < KVMREG_SHAPE_MIN_CACHED)
 		return 1;
-	if (n < KVMREG_SHAPE_MIN_CACHED)
+	sh = kvmreg_shape_find(vcpu, KVMREG_SHAPE_LIST, ids, sizeof(*ids), n);
+	if (!sh)
 		return 1;
-	sh = shape_get(vcpu, ids, n);
-	if (!sh || !sh->tmpl.entries)
+	if (!sh->tmpl_offsets) {
+		kvmreg_shape_release(sh);
 		return 1;
-	err = plan_begin(vcpu, ids, n, &p);
+	}
+	err = shape_scratch(sh, &vals, &pos_errs, &own);
 	if (!err)
 		err = kvmreg_state_apply_template(state, &sh->tmpl);
 	if (err) {
-		plan_end(&p);
+		free(own);
+		kvmreg_shape_release(sh);
 		return err;
 	}
 	for (size_t pos = 0; pos < n; pos++)
-		p.vals[pos] = kvmreg_state_value_at(state, sh->order[pos]);
-	plan_run(vcpu, &p, 0, errs);
-	plan_end(&p);
-	for (size_t i = 0; i < n; i++) {
-		if (errs[i]) {
-			/* Rare: forget the layout, and let the general path
-			 * keep just the registers that read. */
-			kvmreg_state_clear(state);
-			return 1;
+		vals[pos] = state->data + sh->tmpl_offsets[pos];
+	kvmreg_shape_read(vcpu, sh, 0, vals, pos_errs);
+	for (size_t pos = 0; pos < n; pos++)
+		any |= pos_errs[pos];
+	free(own);
+	kvmreg_shape_release(sh);
+	if (any) {
+		/* Rare: forget the layout, and let the general path keep
+		 * just the registers that read. */
+		kvmreg_state_clear(state);
+		return 1;
+	}
+	memset(errs, 0, n * sizeof(*errs));
+	return 0;
+}
+
+/* After a read of ids into an empty state that took every one of them:
+ * remember the state's layout for the next read of these ids. If that
+ * fails, the next read takes the general path again. */
+static void remember_layout(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
+			    size_t n, const struct kvmreg_state *state)
+{
+	struct kvmreg_shape *sh = kvmreg_shape_find(vcpu, KVMREG_SHAPE_LIST,
+						    ids, sizeof(*ids), n);
+
+	if (!sh)
+		return;
+	if (!sh->tmpl_offsets &&
+	    !kvmreg_state_template_make(state, &sh->tmpl)) {
+		sh->tmpl_offsets = malloc((n + 1) * sizeof(*sh->tmpl_offsets));
+		if (sh->tmpl_offsets) {
+			/* entry i of the state is ids[i] */
+			for (size_t pos = 0; pos < n; pos++)
+				sh->tmpl_offsets[pos] =
+					state->entries[sh->order[pos]].offset;
+		} else {
+			kvmreg_state_template_free(&sh->tmpl);
 		}
 	}
-	return 0;
+	kvmreg_shape_release(sh);
 }
 
 KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
@@ -371,7 +567,7 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					vcpu->driver->name);
 	if (!errs)
-		errs = own_errs = calloc(n + 1, sizeof(*errs));
+		errs = own_errs = malloc((n + 1) * sizeof(*errs));
 	if (!errs)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	err = read_repeat(vcpu, ids, n, state, errs);
@@ -403,14 +599,8 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	if (!err)
 		err = first_error(ids, n, errs, "reading");
 	if (!err && was_empty && kvmreg_state_count(state) == n &&
-	    n >= KVMREG_SHAPE_MIN_CACHED) {
-		struct kvmreg_shape *sh = shape_get(vcpu, ids, n);
-
-		/* Remember the layout for the next read of these ids; if
-		 * that fails, the next read takes this path again. */
-		if (sh && !sh->tmpl.entries)
-			kvmreg_state_template_make(state, &sh->tmpl);
-	}
+	    n >= KVMREG_SHAPE_MIN_CACHED)
+		remember_layout(vcpu, ids, n, state);
 out:
 	free(own_errs);
 	free(buf);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kvmreg.h"
+#include "state.h"
 
 /* Batched reads and writes: errs[i] gets each register's 0 or -errno; the
  * return value is an error only when nothing could be attempted. */
@@ -21,5 +22,100 @@ int kvmreg_describe_failure(uint64_t id, int err, const char *what);
 /* The ids and value pointers of a state with values; the caller frees both. */
 int kvmreg_state_arrays(const struct kvmreg_state *state, uint64_t **ids,
 			const uint8_t ***vals);
+
+/*
+ * A shape orders a list of ids into batches: each ioctl group's ids
+ * together, groups in the order of their first id, plain ONE_REG ids
+ * alone. A restore shape does that per segment of the restore order (ranks
+ * that are written together), segment after segment. A shape depends only
+ * on the ids, so the vCPU handle keeps the last few (KVMREG_SHAPE_CACHE):
+ * a VMM that reads or restores the same list again (every checkpoint)
+ * skips the planning, the id checks and the allocations, and the batch
+ * costs little more than its ioctls.
+ *
+ * "Position" below is an index into the shape's own order: batch after
+ * batch, each batch's ids contiguous.
+ */
+enum kvmreg_shape_kind {
+	KVMREG_SHAPE_LIST,	/* kvmreg_read, kvmreg_write: one segment */
+	KVMREG_SHAPE_RESTORE,	/* kvmreg_restore: a state, in restore order */
+};
+
+struct kvmreg_shape {
+	enum kvmreg_shape_kind kind;
+	uint64_t *key;		/* the ids it was made for, in the caller's order */
+	size_t n;
+	size_t *order;		/* position -> index into key */
+	uint64_t *ids;		/* by position */
+	size_t *starts;		/* batch -> first position; [batches] = n */
+	uint32_t *keys;		/* batch -> group key; 0: one ONE_REG id */
+	size_t batches;
+	size_t *segment_ends;	/* segment -> its end batch */
+	size_t segments;
+	size_t *step;		/* restore: position -> index in restore order */
+	size_t filled;		/* positions placed so far, while building */
+	/* Per call, by position; reused, so a repeat allocates nothing. */
+	uint8_t **vals;
+	int *errs;
+	/* Restore: the values before the first write, for the rollback. */
+	uint8_t *before;
+	uint8_t **before_vals;
+	int *before_errs;
+	/* kvmreg_read into an empty state: the state's layout, and where each
+	 * position's value is in its data. */
+	struct kvmreg_state_template tmpl;
+	size_t *tmpl_offsets;
+	unsigned int users;	/* calls running on it; never evicted then */
+	int cached;		/* in the handle's cache */
+};
+
+/*
+ * The handle's shape of kind for n ids, found in its cache; ids are read
+ * with stride bytes between them (a state's entries hold one id each).
+ * NULL if none. A shape returned by find or finish is the caller's until
+ * kvmreg_shape_release.
+ */
+struct kvmreg_shape *kvmreg_shape_find(struct kvmreg_vcpu *vcpu,
+				       enum kvmreg_shape_kind kind,
+				       const void *ids, size_t stride,
+				       size_t n);
+/* A new, empty shape for n ids (read with stride, as above). */
+struct kvmreg_shape *kvmreg_shape_begin(enum kvmreg_shape_kind kind,
+					const void *ids, size_t stride,
+					size_t n);
+/*
+ * Place key[idx[from..to)] (idx NULL: key[from..to)) as the next segment,
+ * batched. A restore shape's step of each is its index in idx.
+ */
+int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
+			     const struct kvmreg_vcpu *vcpu, const size_t *idx,
+			     size_t from, size_t to);
+/* Done adding: put it in the handle's cache (if worth it). On failure the
+ * shape is freed. */
+int kvmreg_shape_finish(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh);
+void kvmreg_shape_release(struct kvmreg_shape *sh);
+
+/* Read every batch (reverse: last batch first) into vals, by position. */
+void kvmreg_shape_read(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
+		       int reverse, uint8_t *const *vals, int *errs);
+
+enum kvmreg_write_mode {
+	KVMREG_WRITE,		/* set() */
+	KVMREG_WRITE_RESTORE,	/* restore_set(), rollback read taken */
+	KVMREG_WRITE_RESTORE_FRESH,	/* restore_set(), a vCPU made for it */
+};
+/* Write batches [first, end) from vals, by position. */
+void kvmreg_shape_write(struct kvmreg_vcpu *vcpu,
+			const struct kvmreg_shape *sh, size_t first,
+			size_t end, enum kvmreg_write_mode mode,
+			const uint8_t *const *vals, int *errs);
+/*
+ * A register the kernel refuses to take at the value it already holds (x86
+ * MSR_KVM_ASYNC_PF_INT in a VM without an in-kernel LAPIC; LoongArch's
+ * set-once CPUID CSR) is in the wanted state: clear errs[i] of such ids.
+ * Only failed writes pay for the extra read.
+ */
+void kvmreg_forgive_refusals(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
+			     size_t n, const uint8_t *const *vals, int *errs);
 
 #endif /* KVMREG_ACCESS_H */

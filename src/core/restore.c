@@ -14,6 +14,7 @@
 #include "arch/arch.h"
 #include "internal.h"
 #include "restore.h"
+#include "state.h"
 
 static size_t fault_at = SIZE_MAX;
 
@@ -85,10 +86,8 @@ static int restore_plan(const struct kvmreg_state *state, struct ranked **out)
 	if (!r)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		uint64_t id;
-
-		kvmreg_state_at(state, i, &id, NULL);
-		r[i].rank = d->restore_rank ? d->restore_rank(id) : 0;
+		r[i].rank = d->restore_rank ?
+			    d->restore_rank(state->entries[i].id) : 0;
 		r[i].index = i;
 	}
 	qsort(r, n, sizeof(*r), by_rank);
@@ -149,127 +148,214 @@ static size_t rank_segment_end(const struct kvmreg_vcpu *vcpu,
 }
 
 /*
- * Put back registers [0, end) of the plan from before[]. Registers whose
- * old value could not be read are left as they are; returns the first
- * failure so the caller can say the rollback was incomplete.
+ * The restore shape of state: its entries in restore order, each segment
+ * (a rank, or ranks one ordered ioctl keeps in order) batched by group.
+ * Cached on the handle, so a restore of the same list again plans nothing.
  */
-static int roll_back(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
-		     uint8_t *const *before, const int *before_errs,
-		     size_t end, int *errs)
+static int restore_shape(struct kvmreg_vcpu *vcpu,
+			 const struct kvmreg_state *state,
+			 struct kvmreg_shape **out)
 {
+	size_t n = kvmreg_state_count(state);
+	struct kvmreg_shape *sh;
+	struct ranked *plan = NULL;
+	size_t *idx = NULL;
+	uint64_t *ids = NULL;
+	int err;
+
+	*out = kvmreg_shape_find(vcpu, KVMREG_SHAPE_RESTORE, &state->entries->id,
+				 sizeof(*state->entries), n);
+	if (*out)
+		return 0;
+	sh = kvmreg_shape_begin(KVMREG_SHAPE_RESTORE, &state->entries->id,
+				sizeof(*state->entries), n);
+	if (!sh)
+		return -ENOMEM;
+	err = restore_plan(state, &plan);
+	if (!err) {
+		idx = malloc((n + 1) * sizeof(*idx));
+		ids = malloc((n + 1) * sizeof(*ids));
+		if (!idx || !ids)
+			err = kvmreg_set_error(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; !err && i < n; i++) {
+		idx[i] = plan[i].index;
+		ids[i] = sh->key[idx[i]];
+	}
+	for (size_t start = 0, end; !err && start < n; start = end) {
+		end = rank_segment_end(vcpu, ids, plan, start, n);
+		err = kvmreg_shape_add_segment(sh, vcpu, idx, start, end);
+	}
+	free(plan);
+	free(idx);
+	free(ids);
+	if (err) {
+		kvmreg_shape_release(sh);
+		return err;
+	}
+	err = kvmreg_shape_finish(vcpu, sh);
+	if (!err)
+		*out = sh;
+	return err;
+}
+
+/*
+ * Put back the registers of restore steps [0, end) from the values read
+ * before the first write. Registers whose old value could not be read are
+ * left as they are; returns the first failure so the caller can say the
+ * rollback was incomplete.
+ */
+static int roll_back(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
+		     size_t end)
+{
+	uint64_t *ids = malloc((end + 1) * sizeof(*ids));
+	const uint8_t **vals = malloc((end + 1) * sizeof(*vals));
+	int *errs = malloc((end + 1) * sizeof(*errs));
+	char *readable = calloc(end + 1, 1);
 	size_t k = 0;
-	uint64_t *sub_ids = malloc((end + 1) * sizeof(*sub_ids));
-	const uint8_t **sub_vals = malloc((end + 1) * sizeof(*sub_vals));
 	int err = 0;
 
-	if (!sub_ids || !sub_vals) {
+	if (!ids || !vals || !errs || !readable) {
 		err = kvmreg_set_error(-ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < end; i++) {
-		if (before_errs[i])
-			continue;
-		sub_ids[k] = ids[i];
-		sub_vals[k++] = before[i];
+	/* Steps [0, end) are positions [0, end), each segment's shuffled
+	 * into batches: put them back in restore order. */
+	for (size_t pos = 0; pos < end; pos++) {
+		size_t step = sh->step[pos];
+
+		ids[step] = sh->ids[pos];
+		vals[step] = sh->before_vals[pos];
+		readable[step] = !sh->before_errs[pos];
 	}
-	err = kvmreg_write_values(vcpu, sub_ids, k, sub_vals, errs);
+	for (size_t step = 0; step < end; step++) {
+		if (!readable[step])
+			continue;
+		ids[k] = ids[step];
+		vals[k++] = vals[step];
+	}
+	err = kvmreg_write_values(vcpu, ids, k, vals, errs);
 	for (size_t i = 0; !err && i < k; i++)
 		if (errs[i])
-			err = kvmreg_describe_failure(sub_ids[i], errs[i],
+			err = kvmreg_describe_failure(ids[i], errs[i],
 						      "rolling back");
 out:
-	free(sub_ids);
-	free(sub_vals);
+	free(ids);
+	free(vals);
+	free(errs);
+	free(readable);
 	return err;
+}
+
+/* The failure of positions [first, end) that comes first in restore order,
+ * described; 0 if none failed. */
+static int segment_failure(const struct kvmreg_shape *sh, const int *errs,
+			   size_t first, size_t end)
+{
+	size_t worst = SIZE_MAX;
+
+	for (size_t pos = first; pos < end; pos++)
+		if (errs[pos] && (worst == SIZE_MAX ||
+				  sh->step[pos] < sh->step[worst]))
+			worst = pos;
+	return worst == SIZE_MAX ? 0 :
+	       kvmreg_describe_failure(sh->ids[worst], errs[worst], "restoring");
+}
+
+/* The value pointers of the state's entries, by position of sh. */
+static int state_values(const struct kvmreg_state *state,
+			const struct kvmreg_shape *sh, const uint8_t **vals)
+{
+	size_t missing = 0;
+
+	for (size_t pos = 0; pos < sh->n; pos++) {
+		size_t off = state->entries[sh->order[pos]].offset;
+
+		missing |= off == SIZE_MAX;
+		vals[pos] = state->data + off;
+	}
+	if (!missing)
+		return 0;
+	for (size_t i = 0; i < sh->n; i++)
+		if (state->entries[i].offset == SIZE_MAX)
+			return kvmreg_set_error(-EINVAL,
+						"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
+						state->entries[i].id);
+	return -EINVAL;
 }
 
 static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		   int keep_rollback)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
-	size_t n = kvmreg_state_count(state);
-	const uint8_t **state_vals = NULL, **vals = NULL;
-	uint64_t *state_ids = NULL, *ids = NULL;
-	uint8_t *before_buf = NULL, **before = NULL;
-	int *errs = NULL, *before_errs = NULL;
-	struct ranked *plan = NULL;
-	size_t total = 0, start, end;
-	int err;
+	struct kvmreg_shape *sh;
+	const uint8_t **vals;
+	size_t first_batch = 0, first = 0, end = 0;
+	int *errs, err;
 
 	if (kvmreg_state_arch(state) != d->arch)
 		return kvmreg_set_error(-EINVAL,
 					"a %s state cannot be restored into a %s vCPU",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					d->name);
-	err = kvmreg_state_arrays(state, &state_ids, &state_vals);
+	if (kvmreg_state_count(state) == 0)
+		return 0;
+	/* No restore runs inside another on one handle, so the shape's
+	 * per-call arrays are this call's. */
+	err = restore_shape(vcpu, state, &sh);
 	if (err)
 		return err;
-	err = restore_plan(state, &plan);
+	vals = (const uint8_t **)sh->vals;
+	errs = sh->errs;
+	err = state_values(state, sh, vals);
 	if (err)
 		goto out;
-	ids = malloc((n + 1) * sizeof(*ids));
-	vals = malloc((n + 1) * sizeof(*vals));
-	before = malloc((n + 1) * sizeof(*before));
-	errs = calloc(n + 1, sizeof(*errs));
-	before_errs = calloc(n + 1, sizeof(*before_errs));
-	for (size_t i = 0; i < n; i++)
-		total += kvmreg_size_of(state_ids[i]);
-	before_buf = malloc(total + 1);
-	if (!ids || !vals || !before || !errs || !before_errs || !before_buf) {
-		err = kvmreg_set_error(-ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0, off = 0; i < n; i++) {
-		ids[i] = state_ids[plan[i].index];
-		vals[i] = state_vals[plan[i].index];
-		before[i] = before_buf + off;
-		off += kvmreg_size_of(ids[i]);
-	}
-	if (keep_rollback) {
-		err = kvmreg_read_values(vcpu, ids, n, before, before_errs);
-		if (err)
-			goto out;
-	}
+	/*
+	 * The rollback read goes backwards, so the first group written is
+	 * the last one read: a driver whose write of part of a group must
+	 * read the group first (x86 CPUID) can use this read instead.
+	 */
+	if (keep_rollback)
+		kvmreg_shape_read(vcpu, sh, 1, sh->before_vals, sh->before_errs);
 
-	for (start = 0; start < n; start = end) {
-		end = rank_segment_end(vcpu, ids, plan, start, n);
-		err = kvmreg_write_values(vcpu, ids + start, end - start,
-					  vals + start, errs + start);
+	for (size_t seg = 0; seg < sh->segments; seg++) {
+		size_t end_batch = sh->segment_ends[seg];
+
+		first = sh->starts[first_batch];
+		end = sh->starts[end_batch];
+		kvmreg_shape_write(vcpu, sh, first_batch, end_batch,
+				   keep_rollback ? KVMREG_WRITE_RESTORE :
+						   KVMREG_WRITE_RESTORE_FRESH,
+				   vals, errs);
+		kvmreg_forgive_refusals(vcpu, sh->ids + first, end - first,
+					vals + first, errs + first);
+		/* A segment's steps are its positions, in another order. */
+		if (fault_at >= first && fault_at < end) {
+			for (size_t pos = first; pos < end; pos++)
+				if (sh->step[pos] == fault_at && !errs[pos])
+					errs[pos] = -EIO;
+		}
+		err = segment_failure(sh, errs, first, end);
 		if (err)
 			break;
-		if (fault_at >= start && fault_at < end && !errs[fault_at])
-			errs[fault_at] = -EIO;
-		for (size_t i = start; i < end && !err; i++)
-			if (errs[i])
-				err = kvmreg_describe_failure(ids[i], errs[i],
-							      "restoring");
-		if (err)
-			break;
+		first_batch = end_batch;
 	}
 	if (err && keep_rollback) {
-		char first[512];
+		char message[512];
 		int rb;
 
-		strncpy(first, kvmreg_error(), sizeof(first) - 1);
-		first[sizeof(first) - 1] = '\0';
-		rb = roll_back(vcpu, ids, before, before_errs, end, errs);
+		strncpy(message, kvmreg_error(), sizeof(message) - 1);
+		message[sizeof(message) - 1] = '\0';
+		rb = roll_back(vcpu, sh, end);
 		if (rb)
 			kvmreg_set_error(err, "%s; the vCPU could not be put back as it was: %s",
-					 first, kvmreg_error());
+					 message, kvmreg_error());
 		else
 			kvmreg_set_error(err, "%s (the vCPU was put back as it was)",
-					 first);
+					 message);
 	}
 out:
-	free(state_ids);
-	free(state_vals);
-	free(plan);
-	free(ids);
-	free(vals);
-	free(before);
-	free(before_buf);
-	free(errs);
-	free(before_errs);
+	kvmreg_shape_release(sh);
 	return err;
 }
 
