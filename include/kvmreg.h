@@ -230,6 +230,9 @@ int kvmreg_write(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 int kvmreg_save(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
 /*
  * Write state back in the arch's dependency order (docs/restore-order.md).
+ * Registers only: guest memory, a completed in-flight exit and what lives in
+ * kvm_run (x86 cr8 without an in-kernel LAPIC) are the VMM's, see
+ * docs/example-vmm.md.
  * All or nothing: if a write fails, the registers already written are put
  * back to their values from before the call, and the error names the
  * register and the errno.
