@@ -103,6 +103,9 @@ static void print_list(const struct cli_opts *o, const struct kvmreg_list *list,
 {
 	if (o->json)
 		printf("[");
+	else
+		printf("%-18s  %-32s %4s  %-9s %s\n", "ID", "NAME", "SIZE", "SOURCE",
+		       values ? "VALUE" : "");
 	for (size_t i = 0; i < list->count; i++) {
 		const struct kvmreg_reg *r = &list->regs[i];
 
