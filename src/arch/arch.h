@@ -14,6 +14,16 @@
 
 struct kvmreg_idvec;	/* growable id array, src/core/internal.h */
 
+enum kvmreg_batch_mode {
+	KVMREG_BATCH_GET,
+	KVMREG_BATCH_SET,
+	/* set() in kvmreg_restore, after its rollback read, which reads the
+	 * first group written last */
+	KVMREG_BATCH_RESTORE,
+	/* set() in kvmreg_restore_fresh: a vCPU made to receive the state */
+	KVMREG_BATCH_RESTORE_FRESH,
+};
+
 /*
  * Ids served together by one ioctl (x86: KVM_GET_REGS covers rax..rflags).
  * vals[i] points at kvmreg_id_size(ids[i]) bytes. The hook fills errs[i]
@@ -28,16 +38,18 @@ struct kvmreg_group_ops {
 	int (*set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 		   const uint64_t *ids, const uint8_t *const *vals, int *errs);
 	/*
-	 * set() as a restore calls it, with the group's registers as a saved
-	 * state holds them. fresh: kvmreg_restore_fresh, into a vCPU made to
-	 * receive the state; else kvmreg_restore, whose rollback read has just
-	 * read this group if it is the first one written. A driver can save
-	 * the read that set() of part of a group needs (x86 CPUID,
-	 * docs/arch-x86.md). NULL: set().
+	 * Optional: get() or set() of one batch of a plan the core keeps (a
+	 * VMM reads and restores the same list at every checkpoint). *memo
+	 * is the driver's, kept with the batch: NULL the first time, then
+	 * whatever the driver left there (released with free()), so work per
+	 * register is done once. mode also tells a restore's writes apart,
+	 * where a driver can save the read a partial write needs (x86 CPUID,
+	 * docs/arch-x86.md). Returns how many errs[i] are nonzero, or a
+	 * negative errno if the whole group failed. NULL: get() and set().
 	 */
-	int (*restore_set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
-			   const uint64_t *ids, const uint8_t *const *vals,
-			   int *errs, int fresh);
+	int (*batch)(struct kvmreg_vcpu *vcpu, uint32_t group,
+		     enum kvmreg_batch_mode mode, size_t n, const uint64_t *ids,
+		     uint8_t *const *vals, int *errs, void **memo);
 	/*
 	 * Nonzero if set() applies the group's registers one after another in
 	 * the order given (KVM_SET_MSRS), so registers of successive restore

@@ -60,7 +60,8 @@ _Static_assert(sizeof(struct kvm_lapic_state) ==
 #define KVM_CAP_XSAVE2 208
 #endif
 
-/* What the vCPU's kernel offers, learned once per handle. */
+/* What the vCPU's kernel offers, learned once per handle, and the buffers
+ * the group ioctls take, kept so that a batch allocates nothing. */
 struct x86_data {
 	bool sregs2;
 	bool xsave2;
@@ -68,14 +69,29 @@ struct x86_data {
 	bool xcrs, debugregs, events, mp_state;
 	uint32_t *msr_index;	/* KVM_GET_MSR_INDEX_LIST */
 	size_t n_msr_index;
+	uint8_t *blob;		/* room for the largest struct of a group */
+	uint8_t *seen;		/* blob_set: which parts a write covers */
+	uint32_t max_members;	/* room in seen */
+	struct kvm_msrs *msrs;	/* MSR_BATCH entries */
+	struct kvm_cpuid2 *cpuid;	/* the CPUID table */
+	size_t cpuid_room;	/* entries cpuid has room for */
+	/* vcpu->ioctls right after the KVM_GET_CPUID2 that filled cpuid, so
+	 * cpuid is the vCPU's table while nothing else was issued since;
+	 * 0: cpuid holds something else. */
+	uint64_t cpuid_read_at;
 };
 
 static void x86_data_free(void *p)
 {
 	struct x86_data *d = p;
 
-	if (d)
+	if (d) {
 		free(d->msr_index);
+		free(d->blob);
+		free(d->seen);
+		free(d->msrs);
+		free(d->cpuid);
+	}
 	free(d);
 }
 
@@ -144,133 +160,79 @@ out:
 	return err;
 }
 
-static struct x86_data *x86_data(struct kvmreg_vcpu *vcpu)
-{
-	struct x86_data *d = vcpu->arch_data;
-	int xsave2;
-
-	if (d)
-		return d;
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		kvmreg_set_error(-ENOMEM, "out of memory");
-		return NULL;
-	}
-	/* Where no fd can answer, assume the oldest kernels' set. */
-	d->sregs2 = check_extension(vcpu, KVM_CAP_SREGS2, 0) > 0;
-	xsave2 = check_extension(vcpu, KVM_CAP_XSAVE2, 0);
-	d->xsave2 = xsave2 > 0;
-	d->xsave_size = xsave2 > 0 ? (size_t)xsave2 :
-			check_extension(vcpu, KVM_CAP_XSAVE, 1) > 0 ?
-			sizeof(struct kvm_xsave) : 0;
-	d->xcrs = check_extension(vcpu, KVM_CAP_XCRS, 1) > 0;
-	d->debugregs = check_extension(vcpu, KVM_CAP_DEBUGREGS, 1) > 0;
-	d->events = check_extension(vcpu, KVM_CAP_VCPU_EVENTS, 1) > 0;
-	d->mp_state = check_extension(vcpu, KVM_CAP_MP_STATE, 1) > 0;
-	vcpu->arch_data = d;
-	vcpu->arch_data_free = x86_data_free;
-	return d;
-}
-
-/* ------------------------------------------------------------------ */
-/* MSRs: KVM_GET_MSRS / KVM_SET_MSRS                                   */
-
-/*
- * Both ioctls walk the entries in order and stop at the first MSR the
- * kernel refuses, returning how many they did. So a batch that comes back
- * short is finished here: the refused entry gets -EINVAL (what
- * KVM_SET_ONE_REG says for the same refusal) and the rest is sent again.
- * Cost: one ioctl, plus one per refused MSR.
- */
-static int msr_io(struct kvmreg_vcpu *vcpu, bool set, size_t n,
-		  const uint32_t *index, uint64_t *values, int *errs)
-{
-	struct kvm_msrs *msrs;
-	size_t i = 0;
-
-	/* Not zeroed: every entry sent is filled below. */
-	msrs = malloc(sizeof(*msrs) + MSR_BATCH * sizeof(struct kvm_msr_entry));
-	if (!msrs)
-		return kvmreg_set_error(-ENOMEM, "out of memory");
-	msrs->pad = 0;
-	while (i < n) {
-		size_t batch = n - i < MSR_BATCH ? n - i : MSR_BATCH, done;
-		int r;
-
-		msrs->nmsrs = (uint32_t)batch;
-		for (size_t k = 0; k < batch; k++) {
-			msrs->entries[k].index = index[i + k];
-			msrs->entries[k].reserved = 0;
-			msrs->entries[k].data = set ? values[i + k] : 0;
-		}
-		r = kvmreg_vcpu_ioctl(vcpu, set ? KVM_SET_MSRS : KVM_GET_MSRS,
-				      msrs);
-		if (r < 0) {
-			for (size_t k = 0; k < batch; k++)
-				errs[i + k] = r;
-			i += batch;
-			continue;
-		}
-		done = (size_t)r < batch ? (size_t)r : batch;
-		for (size_t k = 0; k < done; k++) {
-			if (!set)
-				values[i + k] = msrs->entries[k].data;
-			errs[i + k] = 0;
-		}
-		if (done < batch) {
-			errs[i + done] = -EINVAL;
-			done++;
-		}
-		i += done;
-	}
-	free(msrs);
-	return 0;
-}
-
-static int msrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
-		       const uint64_t *ids, uint8_t *const *vals, int *errs)
-{
-	uint32_t *index = calloc(n + 1, sizeof(*index));
-	uint64_t *values = calloc(n + 1, sizeof(*values));
-	int err = 0;
-
-	if (!index || !values) {
-		err = kvmreg_set_error(-ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		index[i] = (uint32_t)ids[i];
-		if (set)
-			memcpy(&values[i], vals[i], 8);
-	}
-	err = msr_io(vcpu, set, n, index, values, errs);
-	for (size_t i = 0; !err && !set && i < n; i++)
-		if (!errs[i])
-			memcpy(vals[i], &values[i], 8);
-out:
-	free(index);
-	free(values);
-	return err;
-}
-
 /* ------------------------------------------------------------------ */
 /* Struct groups: one get or set ioctl on a struct the ids are parts of */
 
-struct blob_desc {
-	unsigned long get, set;
-	uint32_t members;	/* the parts that together cover the struct */
-	/* Part number of id in the struct and where its bytes are; a
-	 * negative errno if this struct lacks it. */
-	int (*locate)(const struct x86_data *d, uint64_t id, size_t *off,
-		      size_t *len);
+enum blob {
+	BLOB_REGS,
+	BLOB_SREGS,
+	BLOB_SREGS2,
+	BLOB_XSAVE,
+	BLOB_XSAVE2,
+	BLOB_DEBUGREGS,
+	BLOB_LAPIC,
+	BLOB_EVENTS,
+	BLOB_MP_STATE,
+	BLOB_COUNT
 };
 
-static int locate_regs(const struct x86_data *d, uint64_t id, size_t *off,
-		       size_t *len)
+static const struct blob_desc {
+	unsigned long get, set;
+	uint32_t members;	/* the parts that together cover the struct */
+	size_t size;
+} blobs[BLOB_COUNT] = {
+	[BLOB_REGS] = { KVM_GET_REGS, KVM_SET_REGS, KVMREG_X86_NR_REGS,
+			sizeof(struct kvm_regs) },
+	[BLOB_SREGS] = { KVM_GET_SREGS, KVM_SET_SREGS, 18,
+			 sizeof(struct kvm_sregs) },
+	[BLOB_SREGS2] = { KVM_GET_SREGS2, KVM_SET_SREGS2, 22,
+			  sizeof(struct kvm_sregs2) },
+	/* XSAVE: members and size are the kernel's (blob_members/size) */
+	[BLOB_XSAVE] = { KVM_GET_XSAVE, KVM_SET_XSAVE, 0, 0 },
+	[BLOB_XSAVE2] = { KVM_GET_XSAVE2, KVM_SET_XSAVE, 0, 0 },
+	[BLOB_DEBUGREGS] = { KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS, 6,
+			     sizeof(struct kvm_debugregs) },
+	[BLOB_LAPIC] = { KVM_GET_LAPIC, KVM_SET_LAPIC, KVMREG_X86_NR_LAPIC,
+			 sizeof(struct kvm_lapic_state) },
+	[BLOB_EVENTS] = { KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS,
+			  KVMREG_X86_EV_END, sizeof(struct kvm_vcpu_events) },
+	[BLOB_MP_STATE] = { KVM_GET_MP_STATE, KVM_SET_MP_STATE, 1,
+			    sizeof(struct kvm_mp_state) },
+};
+
+static size_t blob_size(enum blob b, const struct x86_data *d)
+{
+	if (b == BLOB_XSAVE || b == BLOB_XSAVE2)
+		return d->xsave_size > sizeof(struct kvm_xsave) ?
+		       d->xsave_size : sizeof(struct kvm_xsave);
+	return blobs[b].size;
+}
+
+static uint32_t blob_members(enum blob b, const struct x86_data *d)
+{
+	if (b == BLOB_XSAVE || b == BLOB_XSAVE2)
+		return (uint32_t)((d->xsave_size + KVMREG_X86_CHUNK - 1) /
+				  KVMREG_X86_CHUNK);
+	return blobs[b].members;
+}
+
+/* kvmreg_x86_lib_kind(), inline: the group loops ask it per register. */
+static inline enum kvmreg_x86_kind lib_kind(uint64_t id)
+{
+	const uint64_t fixed = 0xff0fff0000000000ULL;	/* arch, rsvd2, rsvd1 */
+	unsigned int kind = (unsigned int)(id >> KVMREG_X86_KIND_SHIFT) & 0xff;
+
+	if ((id & fixed) != (KVMREG_X86_ARCH_FIELD |
+			     KVMREG_X86_LIB_MARKER << KVMREG_X86_LIB_SHIFT) ||
+	    kind == 0 || kind >= KVMREG_X86_KIND_END)
+		return 0;
+	return (enum kvmreg_x86_kind)kind;
+}
+
+static int locate_regs(uint64_t id, size_t *off, size_t *len)
 {
 	uint32_t index = (uint32_t)id;
 
-	(void)d;
 	*off = index * 8;
 	*len = 8;
 	return index < KVMREG_X86_NR_REGS ? (int)index : -ENOENT;
@@ -284,7 +246,7 @@ static int locate_regs(const struct x86_data *d, uint64_t id, size_t *off,
  */
 static int locate_sregs_common(uint64_t id, size_t *off, size_t *len)
 {
-	enum kvmreg_x86_kind kind = kvmreg_x86_lib_kind(id);
+	enum kvmreg_x86_kind kind = lib_kind(id);
 	uint32_t index = (uint32_t)id;
 
 	if (kind == KVMREG_X86_SEGMENT && index < KVMREG_X86_NR_SEGMENTS) {
@@ -307,15 +269,13 @@ static int locate_sregs_common(uint64_t id, size_t *off, size_t *len)
 	return -ENOENT;
 }
 
-static int locate_sregs(const struct x86_data *d, uint64_t id, size_t *off,
-			size_t *len)
+static int locate_sregs(uint64_t id, size_t *off, size_t *len)
 {
 	int part = locate_sregs_common(id, off, len);
 
-	(void)d;
 	if (part != -ENOENT)
 		return part;
-	if (kvmreg_x86_lib_kind(id) != KVMREG_X86_SREGS ||
+	if (lib_kind(id) != KVMREG_X86_SREGS ||
 	    (uint32_t)id >= KVMREG_X86_SREGS_END)
 		return -ENOENT;
 	if ((uint32_t)id != KVMREG_X86_INTERRUPT_BITMAP)
@@ -325,17 +285,14 @@ static int locate_sregs(const struct x86_data *d, uint64_t id, size_t *off,
 	return 17;
 }
 
-static int locate_sregs2(const struct x86_data *d, uint64_t id, size_t *off,
-			 size_t *len)
+static int locate_sregs2(uint64_t id, size_t *off, size_t *len)
 {
 	int part = locate_sregs_common(id, off, len);
 	uint32_t index = (uint32_t)id;
 
-	(void)d;
 	if (part != -ENOENT)
 		return part;
-	if (kvmreg_x86_lib_kind(id) != KVMREG_X86_SREGS ||
-	    index >= KVMREG_X86_SREGS_END)
+	if (lib_kind(id) != KVMREG_X86_SREGS || index >= KVMREG_X86_SREGS_END)
 		return -ENOENT;
 	if (index == KVMREG_X86_SREGS2_FLAGS) {
 		*off = offsetof(struct kvm_sregs2, flags);
@@ -365,12 +322,10 @@ static int locate_xsave(const struct x86_data *d, uint64_t id, size_t *off,
 	return (int)chunk;
 }
 
-static int locate_debugregs(const struct x86_data *d, uint64_t id,
-			    size_t *off, size_t *len)
+static int locate_debugregs(uint64_t id, size_t *off, size_t *len)
 {
 	uint32_t dr = (uint32_t)id;
 
-	(void)d;
 	*len = 8;
 	if (dr > 7 || dr == 4 || dr == 5)
 		return -ENOENT;
@@ -383,21 +338,17 @@ static int locate_debugregs(const struct x86_data *d, uint64_t id,
 	return dr == 6 ? 4 : 5;
 }
 
-static int locate_lapic(const struct x86_data *d, uint64_t id, size_t *off,
-			size_t *len)
+static int locate_lapic(uint64_t id, size_t *off, size_t *len)
 {
-	(void)d;
 	*off = (uint32_t)id * 16;
 	*len = 16;
 	return (uint32_t)id < KVMREG_X86_NR_LAPIC ? (int)(uint32_t)id : -ENOENT;
 }
 
-static int locate_events(const struct x86_data *d, uint64_t id, size_t *off,
-			 size_t *len)
+static int locate_events(uint64_t id, size_t *off, size_t *len)
 {
 	uint32_t index = (uint32_t)id;
 
-	(void)d;
 	if (index >= KVMREG_X86_EV_END)
 		return -ENOENT;
 	*off = kvmreg_x86_events_members[index].offset;
@@ -405,111 +356,132 @@ static int locate_events(const struct x86_data *d, uint64_t id, size_t *off,
 	return (int)index;
 }
 
-static int locate_mp_state(const struct x86_data *d, uint64_t id, size_t *off,
-			   size_t *len)
+static int locate_mp_state(uint64_t id, size_t *off, size_t *len)
 {
-	(void)d;
 	*off = 0;
 	*len = sizeof(struct kvm_mp_state);
 	return (uint32_t)id == 0 ? 0 : -ENOENT;
 }
 
-static const struct blob_desc regs_desc = {
-	KVM_GET_REGS, KVM_SET_REGS, KVMREG_X86_NR_REGS, locate_regs,
-};
-static const struct blob_desc sregs_desc = {
-	KVM_GET_SREGS, KVM_SET_SREGS, 18, locate_sregs,
-};
-static const struct blob_desc sregs2_desc = {
-	KVM_GET_SREGS2, KVM_SET_SREGS2, 22, locate_sregs2,
-};
-static const struct blob_desc xsave_desc = {
-	KVM_GET_XSAVE, KVM_SET_XSAVE, 0, locate_xsave,
-};
-static const struct blob_desc xsave2_desc = {
-	KVM_GET_XSAVE2, KVM_SET_XSAVE, 0, locate_xsave,
-};
-static const struct blob_desc debugregs_desc = {
-	KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS, 6, locate_debugregs,
-};
-static const struct blob_desc lapic_desc = {
-	KVM_GET_LAPIC, KVM_SET_LAPIC, KVMREG_X86_NR_LAPIC, locate_lapic,
-};
-static const struct blob_desc events_desc = {
-	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVMREG_X86_EV_END,
-	locate_events,
-};
-static const struct blob_desc mp_state_desc = {
-	KVM_GET_MP_STATE, KVM_SET_MP_STATE, 1, locate_mp_state,
-};
-
-static size_t blob_size(const struct blob_desc *desc, const struct x86_data *d)
+/* Part number of id in struct b and where its bytes are; a negative errno
+ * if b lacks it. */
+static inline int locate(const struct x86_data *d, enum blob b, uint64_t id,
+			 size_t *off, size_t *len)
 {
-	if (desc == &regs_desc)
-		return sizeof(struct kvm_regs);
-	if (desc == &sregs_desc)
-		return sizeof(struct kvm_sregs);
-	if (desc == &sregs2_desc)
-		return sizeof(struct kvm_sregs2);
-	if (desc == &xsave_desc || desc == &xsave2_desc)
-		return d->xsave_size > sizeof(struct kvm_xsave) ?
-		       d->xsave_size : sizeof(struct kvm_xsave);
-	if (desc == &debugregs_desc)
-		return sizeof(struct kvm_debugregs);
-	if (desc == &lapic_desc)
-		return sizeof(struct kvm_lapic_state);
-	if (desc == &events_desc)
-		return sizeof(struct kvm_vcpu_events);
-	return sizeof(struct kvm_mp_state);
-}
-
-static uint32_t blob_members(const struct blob_desc *desc,
-			     const struct x86_data *d)
-{
-	if (desc == &xsave_desc || desc == &xsave2_desc)
-		return (uint32_t)((d->xsave_size + KVMREG_X86_CHUNK - 1) /
-				  KVMREG_X86_CHUNK);
-	return desc->members;
+	switch (b) {
+	case BLOB_REGS:
+		return locate_regs(id, off, len);
+	case BLOB_SREGS:
+		return locate_sregs(id, off, len);
+	case BLOB_SREGS2:
+		return locate_sregs2(id, off, len);
+	case BLOB_XSAVE:
+	case BLOB_XSAVE2:
+		return locate_xsave(d, id, off, len);
+	case BLOB_DEBUGREGS:
+		return locate_debugregs(id, off, len);
+	case BLOB_LAPIC:
+		return locate_lapic(id, off, len);
+	case BLOB_EVENTS:
+		return locate_events(id, off, len);
+	case BLOB_MP_STATE:
+		return locate_mp_state(id, off, len);
+	case BLOB_COUNT:
+		break;
+	}
+	return -ENOENT;
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
+	uint64_t any = 0;
+
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t word;
+
+		memcpy(&word, p, 8);
+		any |= word;
+	}
+	while (n--)
+		any |= *p++;
+	return !any;
 }
 
-/* The ids with pick[i] set: read them from one get ioctl. */
-static int blob_get(struct kvmreg_vcpu *vcpu, const struct blob_desc *desc,
-		    size_t n, const uint64_t *ids, uint8_t *const *vals,
-		    int *errs, const bool *pick)
+static int count_failed(const int *errs, size_t n)
 {
-	const struct x86_data *d = vcpu->arch_data;
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++)
+		failed += errs[i] != 0;
+	return failed;
+}
+
+/*
+ * Copies between a struct and the values, merged while both sides are
+ * contiguous: a state keeps a group's values next to each other in struct
+ * order, so the 64 LAPIC slots or the 18 GPRs take one memcpy.
+ */
+struct copy_run {
+	uint8_t *dst;
+	const uint8_t *src;
+	size_t len;
+};
+
+static inline void copy_run_end(struct copy_run *run)
+{
+	if (run->len)
+		memcpy(run->dst, run->src, run->len);
+	run->len = 0;
+}
+
+static inline void copy_run_add(struct copy_run *run, uint8_t *dst,
+				const uint8_t *src, size_t len)
+{
+	if (run->len && dst == run->dst + run->len &&
+	    src == run->src + run->len) {
+		run->len += len;
+		return;
+	}
+	copy_run_end(run);
+	run->dst = dst;
+	run->src = src;
+	run->len = len;
+}
+
+/*
+ * The loops below run once per register of a batch: blob_access() has a
+ * copy of them for each struct, with b constant and its locate inlined.
+ */
+#define PER_STRUCT static inline __attribute__((always_inline))
+
+/* The ids with pick[i] set (pick NULL: all): read them from one get ioctl. */
+PER_STRUCT int blob_get(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			enum blob b, size_t n, const uint64_t *ids,
+			uint8_t *const *vals, int *errs, const bool *pick)
+{
 	/* Not zeroed: the get ioctl fills the whole struct, and zeroing an
 	 * XSAVE area on every read costs more than the rest of the batch. */
-	uint8_t *buf = malloc(blob_size(desc, d));
-	int r;
+	uint8_t *buf = d->blob;
+	struct copy_run run = { NULL, NULL, 0 };
+	int r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, buf);
 
-	if (!buf)
-		return kvmreg_set_error(-ENOMEM, "out of memory");
-	r = kvmreg_vcpu_ioctl(vcpu, desc->get, buf);
 	for (size_t i = 0; i < n; i++) {
-		size_t off, len, size = kvmreg_id_size(ids[i]);
+		size_t off, len, size = kvmreg_size_of(ids[i]);
 		int part;
 
-		if (!pick[i])
+		if (pick && !pick[i])
 			continue;
-		part = desc->locate(d, ids[i], &off, &len);
+		part = locate(d, b, ids[i], &off, &len);
 		if (part < 0 || r < 0) {
 			errs[i] = part < 0 ? part : r;
 			continue;
 		}
-		memcpy(vals[i], buf + off, len);
-		memset(vals[i] + len, 0, size - len);
+		copy_run_add(&run, vals[i], buf + off, len);
+		if (size > len)
+			memset(vals[i] + len, 0, size - len);
 		errs[i] = 0;
 	}
-	free(buf);
+	copy_run_end(&run);
 	return 0;
 }
 
@@ -518,71 +490,107 @@ static int blob_get(struct kvmreg_vcpu *vcpu, const struct blob_desc *desc,
  * else get, patch, set. Bytes of a value past its part of the struct
  * (segment padding, the last XSAVE chunk) must be zero: they would be lost.
  */
-static int blob_set(struct kvmreg_vcpu *vcpu, const struct blob_desc *desc,
-		    size_t n, const uint64_t *ids, const uint8_t *const *vals,
-		    int *errs, const bool *pick)
+PER_STRUCT int blob_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			enum blob b, size_t n, const uint64_t *ids,
+			const uint8_t *const *vals, int *errs, const bool *pick)
 {
-	const struct x86_data *d = vcpu->arch_data;
-	uint32_t members = blob_members(desc, d), covered = 0;
-	uint8_t *buf = calloc(1, blob_size(desc, d));
-	uint8_t *seen = calloc(members + 1, 1);
-	bool *apply = calloc(n + 1, sizeof(*apply));
+	uint32_t members = blob_members(b, d), covered = 0;
+	struct copy_run run = { NULL, NULL, 0 };
+	/* Fewer ids than parts cannot cover the struct: read it first. As
+	 * many may (a restore): start from zeros, and read it only if they
+	 * turn out not to. */
+	bool whole = n >= members;
 	int r = 0;
 
-	if (!buf || !seen || !apply) {
-		free(buf);
-		free(seen);
-		free(apply);
-		return kvmreg_set_error(-ENOMEM, "out of memory");
+	if (whole) {
+		memset(d->blob, 0, blob_size(b, d));
+		memset(d->seen, 0, members);
+	} else {
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t off, len;
+		size_t off, len, size = kvmreg_size_of(ids[i]);
 		int part;
 
-		if (!pick[i])
+		if (pick && !pick[i])
 			continue;
-		part = desc->locate(d, ids[i], &off, &len);
+		part = locate(d, b, ids[i], &off, &len);
 		if (part < 0) {
 			errs[i] = part;
 			continue;
 		}
-		if (!all_zero(vals[i] + len, kvmreg_id_size(ids[i]) - len)) {
+		if (size > len && !all_zero(vals[i] + len, size - len)) {
 			errs[i] = -EINVAL;
 			continue;
 		}
-		apply[i] = true;
-		if (!seen[part]) {
-			seen[part] = 1;
+		if (r < 0) {
+			errs[i] = r;
+			continue;
+		}
+		errs[i] = 1;	/* to apply */
+		if (whole && !d->seen[part]) {
+			d->seen[part] = 1;
 			covered++;
 		}
+		copy_run_add(&run, d->blob + off, vals[i], len);
 	}
-	if (covered < members)
-		r = kvmreg_vcpu_ioctl(vcpu, desc->get, buf);
-	if (r >= 0) {
-		for (size_t i = 0; i < n; i++) {
+	copy_run_end(&run);
+	if (r < 0)
+		return 0;
+	if (whole && covered < members) {
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
+		for (size_t i = 0; r >= 0 && i < n; i++) {
 			size_t off, len;
 
-			if (apply[i] && desc->locate(d, ids[i], &off, &len) >= 0)
-				memcpy(buf + off, vals[i], len);
+			if ((!pick || pick[i]) && errs[i] == 1 &&
+			    locate(d, b, ids[i], &off, &len) >= 0)
+				copy_run_add(&run, d->blob + off, vals[i], len);
 		}
-		r = kvmreg_vcpu_ioctl(vcpu, desc->set, buf);
+		copy_run_end(&run);
 	}
+	if (r >= 0)
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->blob);
 	for (size_t i = 0; i < n; i++)
-		if (apply[i])
+		if ((!pick || pick[i]) && errs[i] == 1)
 			errs[i] = r < 0 ? r : 0;
-	free(buf);
-	free(seen);
-	free(apply);
 	return 0;
 }
 
-static int blob_access(struct kvmreg_vcpu *vcpu, const struct blob_desc *desc,
-		       bool set, size_t n, const uint64_t *ids,
+/* Without pick (all but one sregs case), the loops drop their test. */
+#define BLOB_ACCESS(b)							\
+	(pick ? BLOB_ACCESS_PICK(b, pick) : BLOB_ACCESS_PICK(b, NULL))
+#define BLOB_ACCESS_PICK(b, pick)					\
+	(set ? blob_set(vcpu, d, b, n, ids, (const uint8_t *const *)vals, \
+			errs, pick) :					\
+	       blob_get(vcpu, d, b, n, ids, vals, errs, pick))
+
+static int blob_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+		       enum blob b, bool set, size_t n, const uint64_t *ids,
 		       uint8_t *const *vals, int *errs, const bool *pick)
 {
-	return set ? blob_set(vcpu, desc, n, ids, (const uint8_t *const *)vals,
-			      errs, pick) :
-		     blob_get(vcpu, desc, n, ids, vals, errs, pick);
+	switch (b) {
+	case BLOB_REGS:
+		return BLOB_ACCESS(BLOB_REGS);
+	case BLOB_SREGS:
+		return BLOB_ACCESS(BLOB_SREGS);
+	case BLOB_SREGS2:
+		return BLOB_ACCESS(BLOB_SREGS2);
+	case BLOB_XSAVE:
+		return BLOB_ACCESS(BLOB_XSAVE);
+	case BLOB_XSAVE2:
+		return BLOB_ACCESS(BLOB_XSAVE2);
+	case BLOB_DEBUGREGS:
+		return BLOB_ACCESS(BLOB_DEBUGREGS);
+	case BLOB_LAPIC:
+		return BLOB_ACCESS(BLOB_LAPIC);
+	case BLOB_EVENTS:
+		return BLOB_ACCESS(BLOB_EVENTS);
+	case BLOB_MP_STATE:
+		return BLOB_ACCESS(BLOB_MP_STATE);
+	case BLOB_COUNT:
+		break;
+	}
+	return -EINVAL;
 }
 
 /*
@@ -590,37 +598,42 @@ static int blob_access(struct kvmreg_vcpu *vcpu, const struct blob_desc *desc,
  * state saved on an older kernel) is only in KVM_GET_SREGS, so it takes a
  * second struct; on a kernel without SREGS2, flags and pdptrs are absent.
  */
-static int sregs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
-			const uint64_t *ids, uint8_t *const *vals, int *errs)
+static int sregs_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			bool set, size_t n, const uint64_t *ids,
+			uint8_t *const *vals, int *errs)
 {
-	const struct x86_data *d = vcpu->arch_data;
-	const struct blob_desc *main = d->sregs2 ? &sregs2_desc : &sregs_desc;
-	bool *in_main = calloc(n + 1, sizeof(bool));
-	bool *in_old = calloc(n + 1, sizeof(bool));
-	bool any_main = false, any_old = false;
+	enum blob main = d->sregs2 ? BLOB_SREGS2 : BLOB_SREGS;
+	bool *in_main = NULL, *in_old = NULL;
+	bool any_old = false;
 	int err = 0;
 
+	/* Only interrupt_bitmap is in kvm_sregs and not in kvm_sregs2. */
+	for (size_t i = 0; d->sregs2 && !any_old && i < n; i++)
+		any_old = lib_kind(ids[i]) == KVMREG_X86_SREGS &&
+			  (uint32_t)ids[i] == KVMREG_X86_INTERRUPT_BITMAP;
+	/* Mostly every id is in the main struct: no picking then. */
+	if (!any_old)
+		return blob_access(vcpu, d, main, set, n, ids, vals, errs, NULL);
+	in_main = calloc(n + 1, sizeof(bool));
+	in_old = calloc(n + 1, sizeof(bool));
 	if (!in_main || !in_old) {
 		err = kvmreg_set_error(-ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t off, len;
-		int part = main->locate(d, ids[i], &off, &len);
+		int part = locate(d, main, ids[i], &off, &len);
 
-		if (part >= 0) {
-			in_main[i] = any_main = true;
-		} else if (d->sregs2 &&
-			   sregs_desc.locate(d, ids[i], &off, &len) >= 0) {
-			in_old[i] = any_old = true;
-		} else {
+		if (part >= 0)
+			in_main[i] = true;
+		else if (locate(d, BLOB_SREGS, ids[i], &off, &len) >= 0)
+			in_old[i] = true;
+		else
 			errs[i] = part;
-		}
 	}
-	if (any_main)
-		err = blob_access(vcpu, main, set, n, ids, vals, errs, in_main);
-	if (!err && any_old)
-		err = blob_access(vcpu, &sregs_desc, set, n, ids, vals, errs,
+	err = blob_access(vcpu, d, main, set, n, ids, vals, errs, in_main);
+	if (!err)
+		err = blob_access(vcpu, d, BLOB_SREGS, set, n, ids, vals, errs,
 				  in_old);
 out:
 	free(in_main);
@@ -628,14 +641,118 @@ out:
 	return err;
 }
 
+static struct x86_data *x86_data(struct kvmreg_vcpu *vcpu)
+{
+	struct x86_data *d = vcpu->arch_data;
+	size_t blob_room = 0;
+	int xsave2;
+
+	if (d)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		kvmreg_set_error(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	/* Where no fd can answer, assume the oldest kernels' set. */
+	d->sregs2 = check_extension(vcpu, KVM_CAP_SREGS2, 0) > 0;
+	xsave2 = check_extension(vcpu, KVM_CAP_XSAVE2, 0);
+	d->xsave2 = xsave2 > 0;
+	d->xsave_size = xsave2 > 0 ? (size_t)xsave2 :
+			check_extension(vcpu, KVM_CAP_XSAVE, 1) > 0 ?
+			sizeof(struct kvm_xsave) : 0;
+	d->xcrs = check_extension(vcpu, KVM_CAP_XCRS, 1) > 0;
+	d->debugregs = check_extension(vcpu, KVM_CAP_DEBUGREGS, 1) > 0;
+	d->events = check_extension(vcpu, KVM_CAP_VCPU_EVENTS, 1) > 0;
+	d->mp_state = check_extension(vcpu, KVM_CAP_MP_STATE, 1) > 0;
+	for (enum blob b = 0; b < BLOB_COUNT; b++) {
+		if (blob_size(b, d) > blob_room)
+			blob_room = blob_size(b, d);
+		if (blob_members(b, d) > d->max_members)
+			d->max_members = blob_members(b, d);
+	}
+	d->blob = malloc(blob_room);
+	d->seen = malloc(d->max_members + 1);
+	d->msrs = malloc(sizeof(*d->msrs) +
+			 MSR_BATCH * sizeof(struct kvm_msr_entry));
+	if (!d->blob || !d->seen || !d->msrs) {
+		x86_data_free(d);
+		kvmreg_set_error(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	vcpu->arch_data = d;
+	vcpu->arch_data_free = x86_data_free;
+	return d;
+}
+
+/* ------------------------------------------------------------------ */
+/* MSRs: KVM_GET_MSRS / KVM_SET_MSRS                                   */
+
+/*
+ * Both ioctls walk the entries in order and stop at the first MSR the
+ * kernel refuses, returning how many they did. So a batch that comes back
+ * short is finished here: the refused entry gets -EINVAL (what
+ * KVM_SET_ONE_REG says for the same refusal) and the rest is sent again.
+ * Cost: one ioctl, plus one per refused MSR. Returns how many failed.
+ */
+static int msr_io(struct kvmreg_vcpu *vcpu, struct x86_data *d, bool set,
+		  size_t n, const uint64_t *ids, uint8_t *const *vals,
+		  int *errs)
+{
+	struct kvm_msrs *msrs = d->msrs;
+	size_t i = 0;
+	int failed = 0;
+
+	msrs->pad = 0;
+	while (i < n) {
+		size_t batch = n - i < MSR_BATCH ? n - i : MSR_BATCH, done;
+		int r;
+
+		msrs->nmsrs = (uint32_t)batch;
+		for (size_t k = 0; k < batch; k++) {
+			struct kvm_msr_entry *e = &msrs->entries[k];
+
+			e->index = (uint32_t)ids[i + k];
+			e->reserved = 0;
+			if (set)
+				memcpy(&e->data, vals[i + k], 8);
+			else
+				e->data = 0;
+		}
+		r = kvmreg_vcpu_ioctl(vcpu, set ? KVM_SET_MSRS : KVM_GET_MSRS,
+				      msrs);
+		if (r < 0) {
+			for (size_t k = 0; k < batch; k++)
+				errs[i + k] = r;
+			failed += (int)batch;
+			i += batch;
+			continue;
+		}
+		done = (size_t)r < batch ? (size_t)r : batch;
+		for (size_t k = 0; k < done; k++) {
+			if (!set)
+				memcpy(vals[i + k], &msrs->entries[k].data, 8);
+			errs[i + k] = 0;
+		}
+		if (done < batch) {
+			errs[i + done] = -EINVAL;
+			failed++;
+			done++;
+		}
+		i += done;
+	}
+	return failed;
+}
+
 /* ------------------------------------------------------------------ */
 /* XCRs: KVM_SET_XCRS takes any subset, so no read first               */
 
+/* How many of ids failed, or a negative errno. */
 static int xcrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
 		       const uint64_t *ids, uint8_t *const *vals, int *errs)
 {
 	struct kvm_xcrs xcrs;
-	int r;
+	int r, failed = 0;
 
 	memset(&xcrs, 0, sizeof(xcrs));
 	if (!set) {
@@ -650,12 +767,14 @@ static int xcrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
 					errs[i] = 0;
 				}
 			}
+			failed += errs[i] != 0;
 		}
-		return 0;
+		return failed;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (xcrs.nr_xcrs == KVM_MAX_XCRS) {
 			errs[i] = -E2BIG;
+			failed++;
 			continue;
 		}
 		xcrs.xcrs[xcrs.nr_xcrs].xcr = (uint32_t)ids[i];
@@ -667,42 +786,67 @@ static int xcrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (errs[i] == 1)
 			errs[i] = r < 0 ? r : 0;
-	return 0;
+	return r < 0 ? (int)n : failed;
 }
 
 /* ------------------------------------------------------------------ */
 /* CPUID: the vCPU's table as one register per (function, index)        */
 
-/* The vCPU's CPUID table (KVM_GET_CPUID2), with room for extra entries. */
-static int cpuid_table(struct kvmreg_vcpu *vcpu, size_t extra,
-		       struct kvm_cpuid2 **out)
+/* Room in d->cpuid for entries entries; its contents stay. */
+static int cpuid_room(struct x86_data *d, size_t entries)
+{
+	struct kvm_cpuid2 *t;
+
+	if (entries <= d->cpuid_room)
+		return 0;
+	t = realloc(d->cpuid, sizeof(*t) +
+		    entries * sizeof(struct kvm_cpuid_entry2));
+	if (!t)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	if (!d->cpuid)
+		t->nent = 0;
+	d->cpuid = t;
+	d->cpuid_room = entries;
+	return 0;
+}
+
+/* The vCPU's CPUID table (KVM_GET_CPUID2) into d->cpuid, with room for
+ * extra entries after it. */
+static int cpuid_read(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+		      size_t extra)
 {
 	size_t cap = CPUID_ENTRIES;
 
+	d->cpuid_read_at = 0;
 	for (;;) {
 		/* Not zeroed: the kernel writes nent entries, and a set fills
 		 * the extra ones itself. */
-		struct kvm_cpuid2 *t = malloc(sizeof(*t) + (cap + extra) *
-					      sizeof(struct kvm_cpuid_entry2));
-		int r;
+		int r = cpuid_room(d, cap + extra);
 
-		if (!t)
-			return kvmreg_set_error(-ENOMEM, "out of memory");
-		memset(t, 0, sizeof(*t));
-		t->nent = (uint32_t)cap;
-		r = kvmreg_vcpu_ioctl(vcpu, KVM_GET_CPUID2, t);
+		if (r)
+			return r;
+		d->cpuid->nent = (uint32_t)cap;
+		d->cpuid->padding = 0;
+		r = kvmreg_vcpu_ioctl(vcpu, KVM_GET_CPUID2, d->cpuid);
 		if (r == -E2BIG && cap < 16 * CPUID_ENTRIES) {
-			free(t);
 			cap *= 2;
 			continue;
 		}
-		if (r < 0) {
-			free(t);
+		if (r < 0)
 			return r;
-		}
-		*out = t;
+		d->cpuid_read_at = vcpu->ioctls;
 		return 0;
 	}
+}
+
+/* kvmreg_x86_cpuid_entry(), inline: the CPUID loops ask it per entry. */
+static inline void cpuid_leaf(uint64_t id, uint32_t *function,
+			      uint32_t *index)
+{
+	uint32_t member = (uint32_t)id;
+
+	*function = (member & 0xff000000u) | (member >> 8 & 0xffffu);
+	*index = member & 0xff;
 }
 
 /*
@@ -710,143 +854,471 @@ static int cpuid_table(struct kvmreg_vcpu *vcpu, size_t extra,
  * KVM_GET_CPUID2 returns them, so the search starts where the last one was
  * found (*hint) and a whole table costs one pass, not one pass per entry.
  */
-static struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t, uint64_t id,
-					   uint32_t *hint)
+static inline struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t,
+						  uint64_t id, uint32_t *hint)
 {
-	uint32_t function, index;
+	uint32_t function, index, k = *hint < t->nent ? *hint : 0;
 
-	kvmreg_x86_cpuid_entry((uint32_t)id, &function, &index);
+	cpuid_leaf(id, &function, &index);
 	for (uint32_t step = 0; step < t->nent; step++) {
-		uint32_t k = (*hint + step) % t->nent;
-
 		if (t->entries[k].function == function &&
 		    t->entries[k].index == index) {
 			*hint = k + 1;
 			return &t->entries[k];
 		}
+		k = k + 1 == t->nent ? 0 : k + 1;
 	}
 	return NULL;
 }
 
+_Static_assert(offsetof(struct kvm_cpuid_entry2, edx) ==
+	       offsetof(struct kvm_cpuid_entry2, eax) + 12,
+	       "eax..edx are contiguous, as in the register");
+
 static void cpuid_value(const struct kvm_cpuid_entry2 *e, uint8_t *val)
 {
-	uint32_t words[5] = { e->eax, e->ebx, e->ecx, e->edx, e->flags };
-
-	memset(val, 0, 32);
-	memcpy(val, words, sizeof(words));
+	memcpy(val, &e->eax, 16);
+	memcpy(val + 16, &e->flags, 4);
+	memset(val + 20, 0, 32 - 20);
 }
 
-static int cpuid_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
-			const uint64_t *ids, uint8_t *const *vals, int *errs)
+/* The table's entries as registers; how many of ids it lacks. */
+static int cpuid_get(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
+		     const uint64_t *ids, uint8_t *const *vals, int *errs)
 {
-	struct kvm_cpuid2 *t = NULL;
-	int r = cpuid_table(vcpu, set ? n : 0, &t);
-
 	uint32_t hint = 0;
+	int r = cpuid_read(vcpu, d, 0), missing = 0;
 
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		struct kvm_cpuid_entry2 *e = cpuid_find(t, ids[i], &hint);
-		uint32_t words[5];
+		struct kvm_cpuid_entry2 *e = cpuid_find(d->cpuid, ids[i], &hint);
 
-		if (!set) {
-			errs[i] = e ? 0 : -ENOENT;
-			if (e)
-				cpuid_value(e, vals[i]);
-			continue;
-		}
-		if (!all_zero(vals[i] + KVMREG_X86_CPUID_USED,
-			      32 - KVMREG_X86_CPUID_USED)) {
+		errs[i] = e ? 0 : -ENOENT;
+		missing += !e;
+		if (e)
+			cpuid_value(e, vals[i]);
+	}
+	return missing;
+}
+
+/* The 12 bytes after eax, ebx, ecx, edx, flags are zero: nothing to lose. */
+static bool cpuid_value_fits(const uint8_t *val)
+{
+	uint64_t low;
+	uint32_t high;
+
+	memcpy(&low, val + KVMREG_X86_CPUID_USED, 8);
+	memcpy(&high, val + KVMREG_X86_CPUID_USED + 8, 4);
+	return !(low | high);
+}
+
+/*
+ * The values of ids into t, which has room for n more entries: each into
+ * the entry of its (function, index), or (append_only, or none yet) a new
+ * one. errs[i] = 1 marks what is to be sent. Returns how many values were
+ * refused.
+ */
+static int cpuid_patch(struct kvm_cpuid2 *t, size_t n, const uint64_t *ids,
+		       const uint8_t *const *vals, int *errs, bool append_only)
+{
+	uint32_t hint = 0;
+	int refused = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct kvm_cpuid_entry2 *e;
+
+		if (!cpuid_value_fits(vals[i])) {
 			errs[i] = -EINVAL;
+			refused++;
 			continue;
 		}
+		e = append_only ? NULL : cpuid_find(t, ids[i], &hint);
 		if (!e) {
 			e = &t->entries[t->nent++];
-			memset(e, 0, sizeof(*e));
-			kvmreg_x86_cpuid_entry((uint32_t)ids[i], &e->function,
-					       &e->index);
+			cpuid_leaf(ids[i], &e->function, &e->index);
+			memset(e->padding, 0, sizeof(e->padding));
 		}
-		memcpy(words, vals[i], sizeof(words));
-		e->eax = words[0];
-		e->ebx = words[1];
-		e->ecx = words[2];
-		e->edx = words[3];
-		e->flags = words[4];
+		memcpy(&e->eax, vals[i], 16);
+		memcpy(&e->flags, vals[i] + 16, 4);
 		errs[i] = 1;	/* sent */
 	}
-	if (set) {
-		r = kvmreg_vcpu_ioctl(vcpu, KVM_SET_CPUID2, t);
+	return refused;
+}
+
+/* KVM_SET_CPUID2 of d->cpuid; how many of the n registers failed. */
+static int cpuid_send(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
+		      int *errs, int refused)
+{
+	int r = kvmreg_vcpu_ioctl(vcpu, KVM_SET_CPUID2, d->cpuid);
+
+	d->cpuid_read_at = 0;	/* the kernel adjusts what it takes */
+	if (r >= 0) {
 		for (size_t i = 0; i < n; i++)
 			if (errs[i] == 1)
-				errs[i] = r < 0 ? r : 0;
+				errs[i] = 0;
+		return refused;
 	}
-	free(t);
+	for (size_t i = 0; i < n; i++)
+		if (errs[i] == 1)
+			errs[i] = r;
+	return (int)n;
+}
+
+/* KVM_SET_CPUID2 replaces the whole table: to change some entries and keep
+ * the others, read the table, patch it, and send it back. */
+static int cpuid_set(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
+		     const uint64_t *ids, const uint8_t *const *vals, int *errs)
+{
+	int r = cpuid_read(vcpu, d, n);
+
+	if (r < 0)
+		return r;
+	r = cpuid_patch(d->cpuid, n, ids, vals, errs, false);
+	return cpuid_send(vcpu, d, n, errs, r);
+}
+
+/* Whether ids name leaf 0, which every table KVM_GET_CPUID2 or
+ * KVM_GET_SUPPORTED_CPUID gives holds: a table as saved, not a patch. */
+static bool cpuid_has_leaf0(size_t n, const uint64_t *ids)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((uint32_t)ids[i] == 0 && lib_kind(ids[i]) == KVMREG_X86_CPUID)
+			return true;
+	return false;
+}
+
+/*
+ * A restore's CPUID write, without set()'s read when it can do without
+ * (docs/arch-x86.md): after the rollback read, which read the table last,
+ * the table it read is patched; into a vCPU made for the state, a whole
+ * table as saved (it has leaf 0) is the vCPU's new table.
+ */
+static int cpuid_restore_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			     size_t n, const uint64_t *ids,
+			     const uint8_t *const *vals, int *errs, int fresh)
+{
+	int r;
+
+	if (fresh && cpuid_has_leaf0(n, ids)) {
+		r = cpuid_room(d, n);
+		if (r)
+			return r;
+		d->cpuid->nent = 0;
+		d->cpuid->padding = 0;
+		r = cpuid_patch(d->cpuid, n, ids, vals, errs, true);
+		return cpuid_send(vcpu, d, n, errs, r);
+	}
+	if (fresh || !d->cpuid_read_at || d->cpuid_read_at != vcpu->ioctls)
+		return cpuid_set(vcpu, d, n, ids, vals, errs);
+	r = cpuid_room(d, d->cpuid->nent + n);
+	if (r)
+		return r;
+	r = cpuid_patch(d->cpuid, n, ids, vals, errs, false);
+	return cpuid_send(vcpu, d, n, errs, r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Batches the core keeps: where each register is, worked out once     */
+
+/* The struct behind group, BLOB_COUNT if it is no struct group, or a
+ * negative errno. */
+static int group_blob(const struct x86_data *d, uint32_t group)
+{
+	switch (group) {
+	case KVMREG_X86_G_REGS:
+		return BLOB_REGS;
+	case KVMREG_X86_G_SREGS:
+		return d->sregs2 ? BLOB_SREGS2 : BLOB_SREGS;
+	case KVMREG_X86_G_XSAVE:
+		if (!d->xsave_size)
+			return kvmreg_set_error(-EOPNOTSUPP,
+						"this kernel has no KVM_GET_XSAVE");
+		return d->xsave2 ? BLOB_XSAVE2 : BLOB_XSAVE;
+	case KVMREG_X86_G_DEBUGREGS:
+		return BLOB_DEBUGREGS;
+	case KVMREG_X86_G_LAPIC:
+		return BLOB_LAPIC;
+	case KVMREG_X86_G_EVENTS:
+		return BLOB_EVENTS;
+	case KVMREG_X86_G_MP_STATE:
+		return BLOB_MP_STATE;
+	case KVMREG_X86_G_MSRS:
+	case KVMREG_X86_G_XCRS:
+	case KVMREG_X86_G_CPUID:
+		return BLOB_COUNT;
+	default:
+		return kvmreg_set_error(-EINVAL, "x86_64: no ioctl group %" PRIu32,
+					group);
+	}
+}
+
+/*
+ * A batch of one struct's registers: what locate() says of each, and the
+ * runs of registers whose parts follow each other in the struct with no
+ * padding in their values. A state keeps a group's values next to each
+ * other, so such a run (the 64 LAPIC slots, the 18 GPRs) is one memcpy.
+ */
+struct blob_run {
+	uint32_t first, count;	/* registers [first, first + count) */
+	uint32_t off, bytes;	/* their parts; bytes 0: not a run, one by one */
+};
+
+struct blob_gap {
+	uint32_t off, len;
+};
+
+struct blob_memo {
+	bool planned;		/* false: an sregs batch that needs kvm_sregs too */
+	uint32_t covered;	/* distinct parts the batch names */
+	size_t missing;		/* registers the struct lacks */
+	size_t runs, gaps;
+	struct blob_run *run;	/* in the same allocation */
+	struct blob_gap *gap;	/* bytes of the struct no part covers */
+	struct blob_part {
+		uint32_t off, len, size;
+		int err;	/* 0, or why the struct lacks the register */
+	} parts[];
+};
+
+/* The stretches of the struct that no valid part of m covers: what a
+ * write of the whole struct sends as zeros. */
+static int blob_memo_gaps(struct blob_memo *m, size_t size, size_t n)
+{
+	uint8_t *covered = calloc(size + 1, 1);
+
+	if (!covered)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!m->parts[i].err)
+			memset(covered + m->parts[i].off, 1, m->parts[i].len);
+	m->gaps = 0;
+	for (size_t off = 0; off < size; off++) {
+		if (covered[off])
+			continue;
+		if (m->gaps && m->gap[m->gaps - 1].off +
+			       m->gap[m->gaps - 1].len == off)
+			m->gap[m->gaps - 1].len++;
+		else
+			m->gap[m->gaps++] = (struct blob_gap){ (uint32_t)off, 1 };
+	}
+	free(covered);
 	return 0;
+}
+
+static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
+					size_t n, const uint64_t *ids)
+{
+	/* n parts cut the struct into at most n + 1 gaps */
+	struct blob_memo *m = malloc(sizeof(*m) + (n + 1) * sizeof(m->parts[0]) +
+				     (n + 1) * sizeof(*m->run) +
+				     (n + 2) * sizeof(*m->gap));
+
+	if (!m)
+		return NULL;
+	m->planned = true;
+	m->covered = 0;
+	m->missing = 0;
+	m->runs = 0;
+	m->run = (struct blob_run *)&m->parts[n + 1];
+	m->gap = (struct blob_gap *)&m->run[n + 1];
+	memset(d->seen, 0, blob_members(b, d));
+	for (size_t i = 0; i < n; i++) {
+		struct blob_part *p = &m->parts[i];
+		struct blob_run *last = m->runs ? &m->run[m->runs - 1] : NULL;
+		size_t off = 0, len = 0;
+		int part = locate(d, b, ids[i], &off, &len);
+		bool plain;
+
+		/* Only interrupt_bitmap is in kvm_sregs and not in kvm_sregs2. */
+		if (b == BLOB_SREGS2 && lib_kind(ids[i]) == KVMREG_X86_SREGS &&
+		    (uint32_t)ids[i] == KVMREG_X86_INTERRUPT_BITMAP)
+			m->planned = false;
+		p->off = (uint32_t)off;
+		p->len = (uint32_t)len;
+		p->size = (uint32_t)kvmreg_size_of(ids[i]);
+		p->err = part < 0 ? part : 0;
+		if (part < 0) {
+			m->missing++;
+		} else if (!d->seen[part]) {
+			d->seen[part] = 1;
+			m->covered++;
+		}
+		plain = !p->err && p->len == p->size;
+		if (plain && last && last->bytes &&
+		    last->off + last->bytes == p->off) {
+			last->count++;
+			last->bytes += p->len;
+			continue;
+		}
+		m->run[m->runs++] = (struct blob_run){
+			.first = (uint32_t)i, .count = 1, .off = p->off,
+			.bytes = plain ? p->len : 0,
+		};
+	}
+	if (blob_memo_gaps(m, blob_size(b, d), n)) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Whether the values of run r are contiguous, as its parts are. */
+static inline bool run_values_follow(const struct blob_memo *m,
+				     const struct blob_run *r,
+				     uint8_t *const *vals)
+{
+	const uint8_t *next = vals[r->first] + m->parts[r->first].size;
+
+	for (uint32_t i = r->first + 1; i < r->first + r->count; i++) {
+		if (vals[i] != next)
+			return false;
+		next += m->parts[i].size;
+	}
+	return true;
+}
+
+/* blob_get() with the parts worked out; how many registers failed. */
+static int blob_get_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			 enum blob b, const struct blob_memo *m, size_t n,
+			 uint8_t *const *vals, int *errs)
+{
+	int r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
+
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			errs[i] = m->parts[i].err ? m->parts[i].err : r;
+		return (int)n;
+	}
+	for (size_t k = 0; k < m->runs; k++) {
+		const struct blob_run *run = &m->run[k];
+
+		if (run->bytes && run_values_follow(m, run, vals)) {
+			memcpy(vals[run->first], d->blob + run->off, run->bytes);
+			memset(&errs[run->first], 0, run->count * sizeof(*errs));
+			continue;
+		}
+		for (size_t i = run->first; i < run->first + run->count; i++) {
+			const struct blob_part *p = &m->parts[i];
+
+			errs[i] = p->err;
+			if (p->err)
+				continue;
+			memcpy(vals[i], d->blob + p->off, p->len);
+			memset(vals[i] + p->len, 0, p->size - p->len);
+		}
+	}
+	return (int)m->missing;
+}
+
+/*
+ * blob_set() with the parts worked out; how many registers failed. A
+ * register to send has errs[i] 0 until the ioctl answers: any failure
+ * before it is negative.
+ */
+static int blob_set_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			 enum blob b, const struct blob_memo *m, size_t n,
+			 const uint64_t *ids, const uint8_t *const *vals,
+			 int *errs)
+{
+	bool whole = m->covered == blob_members(b, d);
+	int r = 0, failed = 0;
+
+	if (whole) {
+		for (size_t k = 0; k < m->gaps; k++)
+			memset(d->blob + m->gap[k].off, 0, m->gap[k].len);
+	} else {
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
+	}
+	for (size_t k = 0; k < m->runs; k++) {
+		const struct blob_run *run = &m->run[k];
+
+		if (r >= 0 && run->bytes &&
+		    run_values_follow(m, run, (uint8_t *const *)vals)) {
+			memcpy(d->blob + run->off, vals[run->first], run->bytes);
+			memset(&errs[run->first], 0, run->count * sizeof(*errs));
+			continue;
+		}
+		for (size_t i = run->first; i < run->first + run->count; i++) {
+			const struct blob_part *p = &m->parts[i];
+
+			if (p->err) {
+				errs[i] = p->err;
+				failed++;
+				continue;
+			}
+			if (!all_zero(vals[i] + p->len, p->size - p->len)) {
+				/* Its part may now be uncovered: work the
+				 * struct out as set() does. Nothing was
+				 * issued yet. */
+				if (whole) {
+					blob_set(vcpu, d, b, n, ids, vals, errs,
+						 NULL);
+					return count_failed(errs, n);
+				}
+				errs[i] = -EINVAL;
+				failed++;
+				continue;
+			}
+			if (r < 0) {
+				errs[i] = r;
+				failed++;
+				continue;
+			}
+			errs[i] = 0;
+			memcpy(d->blob + p->off, vals[i], p->len);
+		}
+	}
+	if (r < 0)
+		return failed;
+	r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->blob);
+	if (r >= 0)
+		return failed;
+	for (size_t i = 0; i < n; i++)
+		if (!errs[i])
+			errs[i] = r;
+	return (int)n;
 }
 
 /* ------------------------------------------------------------------ */
 /* The group hooks                                                      */
 
+/* How many of ids failed, or a negative errno for the whole group. */
 static int group_access(struct kvmreg_vcpu *vcpu, uint32_t group, bool set,
 			size_t n, const uint64_t *ids, uint8_t *const *vals,
 			int *errs)
 {
-	const struct x86_data *d = x86_data(vcpu);
-	const struct blob_desc *desc = NULL;
-	bool *all;
-	int err;
+	struct x86_data *d = x86_data(vcpu);
+	int b, r;
 
 	if (!d)
 		return -ENOMEM;
-	switch (group) {
-	case KVMREG_X86_G_MSRS:
-		return msrs_access(vcpu, set, n, ids, vals, errs);
-	case KVMREG_X86_G_SREGS:
-		return sregs_access(vcpu, set, n, ids, vals, errs);
-	case KVMREG_X86_G_XCRS:
+	b = group_blob(d, group);
+	if (b < 0)
+		return b;
+	if (b == BLOB_SREGS || b == BLOB_SREGS2)
+		r = sregs_access(vcpu, d, set, n, ids, vals, errs);
+	else if (b != BLOB_COUNT)
+		r = blob_access(vcpu, d, (enum blob)b, set, n, ids, vals, errs,
+				NULL);
+	else if (group == KVMREG_X86_G_MSRS)
+		return msr_io(vcpu, d, set, n, ids, vals, errs);
+	else if (group == KVMREG_X86_G_XCRS)
 		return xcrs_access(vcpu, set, n, ids, vals, errs);
-	case KVMREG_X86_G_CPUID:
-		return cpuid_access(vcpu, set, n, ids, vals, errs);
-	case KVMREG_X86_G_REGS:
-		desc = &regs_desc;
-		break;
-	case KVMREG_X86_G_XSAVE:
-		if (!d->xsave_size)
-			return kvmreg_set_error(-EOPNOTSUPP,
-						"this kernel has no KVM_GET_XSAVE");
-		desc = d->xsave2 ? &xsave2_desc : &xsave_desc;
-		break;
-	case KVMREG_X86_G_DEBUGREGS:
-		desc = &debugregs_desc;
-		break;
-	case KVMREG_X86_G_LAPIC:
-		desc = &lapic_desc;
-		break;
-	case KVMREG_X86_G_EVENTS:
-		desc = &events_desc;
-		break;
-	case KVMREG_X86_G_MP_STATE:
-		desc = &mp_state_desc;
-		break;
-	default:
-		return kvmreg_set_error(-EINVAL, "x86_64: no ioctl group %" PRIu32,
-					group);
-	}
-	all = malloc((n + 1) * sizeof(*all));
-	if (!all)
-		return kvmreg_set_error(-ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		all[i] = true;
-	err = blob_access(vcpu, desc, set, n, ids, vals, errs, all);
-	free(all);
-	return err;
+	else if (set)	/* KVMREG_X86_G_CPUID */
+		return cpuid_set(vcpu, d, n, ids, (const uint8_t *const *)vals,
+				 errs);
+	else
+		return cpuid_get(vcpu, d, n, ids, vals, errs);
+	return r ? r : count_failed(errs, n);
 }
 
 static int x86_group_get(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 			 const uint64_t *ids, uint8_t *const *vals, int *errs)
 {
-	return group_access(vcpu, group, false, n, ids, vals, errs);
+	int r = group_access(vcpu, group, false, n, ids, vals, errs);
+
+	return r < 0 ? r : 0;
 }
 
 static int x86_group_set(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
@@ -854,8 +1326,46 @@ static int x86_group_set(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 			 int *errs)
 {
 	/* The set paths only read from vals. */
-	return group_access(vcpu, group, true, n, ids, (uint8_t *const *)vals,
-			    errs);
+	int r = group_access(vcpu, group, true, n, ids, (uint8_t *const *)vals,
+			     errs);
+
+	return r < 0 ? r : 0;
+}
+
+/* A struct batch keeps its parts in *memo; a restore's CPUID write can do
+ * without set()'s read (cpuid_restore_set). */
+static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
+			   enum kvmreg_batch_mode mode, size_t n,
+			   const uint64_t *ids, uint8_t *const *vals, int *errs,
+			   void **memo)
+{
+	struct x86_data *d = x86_data(vcpu);
+	bool set = mode != KVMREG_BATCH_GET;
+	struct blob_memo *m;
+	int b;
+
+	if (!d)
+		return -ENOMEM;
+	b = group_blob(d, group);
+	if (b < 0)
+		return b;
+	if (b != BLOB_COUNT) {
+		if (!*memo)
+			*memo = blob_memo_make(d, (enum blob)b, n, ids);
+		m = *memo;
+		if (m && m->planned)
+			return set ? blob_set_memo(vcpu, d, (enum blob)b, m, n, ids,
+						   (const uint8_t *const *)vals,
+						   errs) :
+				     blob_get_memo(vcpu, d, (enum blob)b, m, n,
+						   vals, errs);
+	}
+	if (group == KVMREG_X86_G_CPUID && (mode == KVMREG_BATCH_RESTORE ||
+					    mode == KVMREG_BATCH_RESTORE_FRESH))
+		return cpuid_restore_set(vcpu, d, n, ids,
+					 (const uint8_t *const *)vals, errs,
+					 mode == KVMREG_BATCH_RESTORE_FRESH);
+	return group_access(vcpu, group, set, n, ids, vals, errs);
 }
 
 /* KVM_SET_MSRS writes its entries one after another, in the order given. */
@@ -868,6 +1378,7 @@ const struct kvmreg_group_ops kvmreg_x86_64_groups = {
 	.group_of = kvmreg_x86_group_of,
 	.get = x86_group_get,
 	.set = x86_group_set,
+	.batch = x86_group_batch,
 	.in_order = x86_group_in_order,
 };
 
@@ -893,17 +1404,16 @@ static int push_kind(struct kvmreg_idvec *out, struct kvmreg_idvec *sources,
 	return err;
 }
 
-static int list_cpuid(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
-		      struct kvmreg_idvec *sources)
+static int list_cpuid(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+		      struct kvmreg_idvec *out, struct kvmreg_idvec *sources)
 {
-	struct kvm_cpuid2 *t = NULL;
-	int err = cpuid_table(vcpu, 0, &t);
+	int err = cpuid_read(vcpu, d, 0);
 
 	if (err < 0)
 		return kvmreg_set_error(err, "KVM_GET_CPUID2: %s",
 					strerror(-err));
-	for (uint32_t k = 0; !err && k < t->nent; k++) {
-		const struct kvm_cpuid_entry2 *e = &t->entries[k];
+	for (uint32_t k = 0; !err && k < d->cpuid->nent; k++) {
+		const struct kvm_cpuid_entry2 *e = &d->cpuid->entries[k];
 		uint32_t member;
 
 		if (kvmreg_x86_cpuid_member(e->function, e->index, &member)) {
@@ -916,7 +1426,6 @@ static int list_cpuid(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
 			   kvmreg_x86_lib_id(KVMREG_X86_CPUID, member),
 			   KVMREG_SRC_LIBRARY);
 	}
-	free(t);
 	return err;
 }
 
@@ -943,7 +1452,8 @@ static int list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		     struct kvmreg_idvec *out, struct kvmreg_idvec *sources)
 {
 	size_t n;
-	uint64_t *values;
+	uint64_t *ids, *values;
+	uint8_t **vals;
 	int *errs, err;
 
 	if (!d->msr_index) {
@@ -952,17 +1462,25 @@ static int list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			return err;
 	}
 	n = d->n_msr_index;
-	values = calloc(n + 1, sizeof(*values));
-	errs = calloc(n + 1, sizeof(*errs));
-	err = values && errs ? 0 : kvmreg_set_error(-ENOMEM, "out of memory");
+	ids = calloc(n + 1, sizeof(*ids));
+	values = malloc((n + 1) * sizeof(*values));
+	vals = calloc(n + 1, sizeof(*vals));
+	errs = malloc((n + 1) * sizeof(*errs));
+	err = ids && values && vals && errs ? 0 :
+	      kvmreg_set_error(-ENOMEM, "out of memory");
+	for (size_t i = 0; !err && i < n; i++) {
+		ids[i] = KVMREG_X86_MSR_ID(d->msr_index[i]);
+		vals[i] = (uint8_t *)&values[i];
+	}
 	if (!err)
-		err = msr_io(vcpu, false, n, d->msr_index, values, errs);
+		err = msr_io(vcpu, d, false, n, ids, vals, errs);
 	for (size_t i = 0; !err && i < n; i++)
 		if (!errs[i])
-			err = push(out, sources,
-				   KVMREG_X86_MSR_ID(d->msr_index[i]),
+			err = push(out, sources, ids[i],
 				   KVMREG_SRC_MSR_INDEX_LIST);
+	free(ids);
 	free(values);
+	free(vals);
 	free(errs);
 	return err;
 }
@@ -978,7 +1496,7 @@ int kvmreg_x86_64_list_extra(struct kvmreg_vcpu *vcpu,
 
 	if (!d)
 		return -ENOMEM;
-	err = list_cpuid(vcpu, out, sources);
+	err = list_cpuid(vcpu, d, out, sources);
 	if (!err)
 		err = push_kind(out, sources, KVMREG_X86_SEGMENT, 0,
 				KVMREG_X86_NR_SEGMENTS);
@@ -1000,7 +1518,7 @@ int kvmreg_x86_64_list_extra(struct kvmreg_vcpu *vcpu,
 				KVMREG_X86_NR_REGS);
 	if (!err && d->xsave_size)
 		err = push_kind(out, sources, KVMREG_X86_XSAVE, 0,
-				blob_members(&xsave_desc, d));
+				blob_members(BLOB_XSAVE, d));
 	if (!err && d->xcrs)
 		err = list_xcrs(vcpu, out, sources);
 	if (!err && d->debugregs) {

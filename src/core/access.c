@@ -49,6 +49,9 @@ static void shape_free(struct kvmreg_shape *sh)
 	free(sh->ids);
 	free(sh->starts);
 	free(sh->keys);
+	for (size_t b = 0; sh->memos && b < sh->batches; b++)
+		free(sh->memos[b]);
+	free(sh->memos);
 	free(sh->segment_ends);
 	free(sh->step);
 	free(sh->vals);
@@ -57,7 +60,7 @@ static void shape_free(struct kvmreg_shape *sh)
 	free(sh->before_vals);
 	free(sh->before_errs);
 	kvmreg_state_template_free(&sh->tmpl);
-	free(sh->tmpl_offsets);
+	free(sh->value_offsets);
 	free(sh);
 }
 
@@ -100,13 +103,15 @@ static int same_ids(const uint64_t *key, const void *ids, size_t stride,
 
 struct kvmreg_shape *kvmreg_shape_find(struct kvmreg_vcpu *vcpu,
 				       enum kvmreg_shape_kind kind,
-				       const void *ids, size_t stride, size_t n)
+				       const void *ids, size_t stride, size_t n,
+				       uint64_t layout)
 {
 	for (size_t i = 0; i < KVMREG_SHAPE_CACHE; i++) {
 		struct kvmreg_shape *sh = vcpu->shapes[i];
 
 		if (sh && sh->n == n && sh->kind == kind &&
-		    same_ids(sh->key, ids, stride, n)) {
+		    ((layout && sh->layout == layout) ||
+		     same_ids(sh->key, ids, stride, n))) {
 			sh->users++;
 			return sh;
 		}
@@ -130,13 +135,14 @@ struct kvmreg_shape *kvmreg_shape_begin(enum kvmreg_shape_kind kind,
 	sh->ids = malloc((n + 1) * sizeof(*sh->ids));
 	sh->starts = calloc(n + 2, sizeof(*sh->starts));
 	sh->keys = malloc((n + 1) * sizeof(*sh->keys));
+	sh->memos = calloc(n + 1, sizeof(*sh->memos));
 	sh->segment_ends = malloc((n + 1) * sizeof(*sh->segment_ends));
 	sh->vals = malloc((n + 1) * sizeof(*sh->vals));
 	sh->errs = malloc((n + 1) * sizeof(*sh->errs));
 	if (kind == KVMREG_SHAPE_RESTORE)
 		sh->step = malloc((n + 1) * sizeof(*sh->step));
 	if (!sh->key || !sh->order || !sh->ids || !sh->starts || !sh->keys ||
-	    !sh->segment_ends || !sh->vals || !sh->errs ||
+	    !sh->memos || !sh->segment_ends || !sh->vals || !sh->errs ||
 	    (kind == KVMREG_SHAPE_RESTORE && !sh->step))
 		goto nomem;
 	for (size_t i = 0; i < n; i++, p += stride)
@@ -237,10 +243,13 @@ int kvmreg_shape_finish(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh)
 
 		sh->before_vals = malloc((sh->n + 1) * sizeof(*sh->before_vals));
 		sh->before_errs = malloc((sh->n + 1) * sizeof(*sh->before_errs));
+		sh->value_offsets = malloc((sh->n + 1) *
+					   sizeof(*sh->value_offsets));
 		for (size_t pos = 0; pos < sh->n; pos++)
 			total += kvmreg_size_of(sh->ids[pos]);
 		sh->before = malloc(total + 1);
-		if (!sh->before_vals || !sh->before_errs || !sh->before) {
+		if (!sh->before_vals || !sh->before_errs || !sh->value_offsets ||
+		    !sh->before) {
 			shape_free(sh);
 			return kvmreg_set_error(-ENOMEM, "out of memory");
 		}
@@ -259,7 +268,7 @@ static struct kvmreg_shape *list_shape(struct kvmreg_vcpu *vcpu,
 				       const uint64_t *ids, size_t n)
 {
 	struct kvmreg_shape *sh = kvmreg_shape_find(vcpu, KVMREG_SHAPE_LIST,
-						    ids, sizeof(*ids), n);
+						    ids, sizeof(*ids), n, 0);
 
 	if (sh)
 		return sh;
@@ -294,55 +303,67 @@ static int shape_scratch(const struct kvmreg_shape *sh, uint8_t ***vals,
 	return 0;
 }
 
-void kvmreg_shape_read(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
-		       int reverse, uint8_t *const *vals, int *errs)
+/* One batch through the driver; how many of its registers failed. */
+static size_t run_batch(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
+			size_t b, enum kvmreg_batch_mode mode, uint8_t *const *vals,
+			int *errs)
 {
 	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+	size_t first = sh->starts[b], count = sh->starts[b + 1] - first;
+	size_t failed = 0;
+	int r;
 
-	for (size_t k = 0; k < sh->batches; k++) {
-		size_t b = reverse ? sh->batches - 1 - k : k;
-		size_t first = sh->starts[b], count = sh->starts[b + 1] - first;
-		int err;
-
-		if (sh->keys[b] == 0) {
-			errs[first] = kvmreg_one_reg_get(vcpu, sh->ids[first],
-							 vals[first]);
-			continue;
-		}
-		err = g->get(vcpu, sh->keys[b], count, sh->ids + first,
-			     vals + first, errs + first);
-		for (size_t i = first; err && i < first + count; i++)
-			errs[i] = err;
+	if (sh->keys[b] == 0) {
+		errs[first] = mode == KVMREG_BATCH_GET ?
+			kvmreg_one_reg_get(vcpu, sh->ids[first], vals[first]) :
+			kvmreg_one_reg_set(vcpu, sh->ids[first], vals[first]);
+		return errs[first] != 0;
 	}
+	if (g->batch) {
+		r = g->batch(vcpu, sh->keys[b], mode, count, sh->ids + first,
+			     vals + first, errs + first, &sh->memos[b]);
+		if (r >= 0)
+			return (size_t)r;
+	} else {
+		r = mode == KVMREG_BATCH_GET ?
+			g->get(vcpu, sh->keys[b], count, sh->ids + first,
+			       vals + first, errs + first) :
+			g->set(vcpu, sh->keys[b], count, sh->ids + first,
+			       (const uint8_t *const *)(vals + first),
+			       errs + first);
+	}
+	for (size_t i = first; i < first + count; i++) {
+		if (r)
+			errs[i] = r;
+		failed += errs[i] != 0;
+	}
+	return failed;
 }
 
-void kvmreg_shape_write(struct kvmreg_vcpu *vcpu,
-			const struct kvmreg_shape *sh, size_t first_batch,
-			size_t end_batch, enum kvmreg_write_mode mode,
-			const uint8_t *const *vals, int *errs)
+size_t kvmreg_shape_read(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
+			 int reverse, uint8_t *const *vals, int *errs)
 {
-	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+	size_t failed = 0;
 
-	for (size_t b = first_batch; b < end_batch; b++) {
-		size_t first = sh->starts[b], count = sh->starts[b + 1] - first;
-		int err;
+	for (size_t k = 0; k < sh->batches; k++)
+		failed += run_batch(vcpu, sh, reverse ? sh->batches - 1 - k : k,
+				    KVMREG_BATCH_GET, vals, errs);
+	return failed;
+}
 
-		if (sh->keys[b] == 0) {
-			errs[first] = kvmreg_one_reg_set(vcpu, sh->ids[first],
-							 vals[first]);
-			continue;
-		}
-		if (mode != KVMREG_WRITE && g->restore_set)
-			err = g->restore_set(vcpu, sh->keys[b], count,
-					     sh->ids + first, vals + first,
-					     errs + first,
-					     mode == KVMREG_WRITE_RESTORE_FRESH);
-		else
-			err = g->set(vcpu, sh->keys[b], count, sh->ids + first,
-				     vals + first, errs + first);
-		for (size_t i = first; err && i < first + count; i++)
-			errs[i] = err;
-	}
+size_t kvmreg_shape_write(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
+			  size_t first_batch, size_t end_batch,
+			  enum kvmreg_batch_mode mode,
+			  const uint8_t *const *vals, int *errs)
+{
+	size_t failed = 0;
+
+	/* The positions hold value pointers for both directions; writes
+	 * only read through them. */
+	for (size_t b = first_batch; b < end_batch; b++)
+		failed += run_batch(vcpu, sh, b, mode, (uint8_t *const *)vals,
+				    errs);
+	return failed;
 }
 
 /* One register, without a plan: kvmreg_get, kvmreg_set, re-reads. */
@@ -382,6 +403,7 @@ int kvmreg_read_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 		return -ENOMEM;
 	err = shape_scratch(sh, &pos_vals, &pos_errs, &own);
 	if (!err) {
+		sh->vals_base = NULL;
 		for (size_t pos = 0; pos < n; pos++)
 			pos_vals[pos] = vals[sh->order[pos]];
 		kvmreg_shape_read(vcpu, sh, 0, pos_vals, pos_errs);
@@ -424,12 +446,11 @@ int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 			return -ENOMEM;
 		err = shape_scratch(sh, &pos_vals, &pos_errs, &own);
 		if (!err) {
-			/* The positions hold value pointers for both
-			 * directions; writes only read through them. */
+			sh->vals_base = NULL;
 			for (size_t pos = 0; pos < n; pos++)
 				pos_vals[pos] = (uint8_t *)vals[sh->order[pos]];
 			kvmreg_shape_write(vcpu, sh, 0, sh->batches,
-					   KVMREG_WRITE,
+					   KVMREG_BATCH_SET,
 					   (const uint8_t *const *)pos_vals,
 					   pos_errs);
 			for (size_t pos = 0; pos < n; pos++)
@@ -482,47 +503,47 @@ KVMREG_EXPORT int kvmreg_set(struct kvmreg_vcpu *vcpu, uint64_t id,
  * The repeat case: the same ids into an empty state, all of which read the
  * last time. The state takes the remembered layout at once and the groups
  * write straight into its values; no per-register work is left but the
- * driver's unpacking. Returns 1 if it did not apply.
+ * driver's unpacking. errs may be NULL. Returns 1 if it did not apply.
  */
 static int read_repeat(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 		       struct kvmreg_state *state, int *errs)
 {
 	struct kvmreg_shape *sh;
-	uint8_t **vals = NULL;
-	int *pos_errs = NULL, any = 0, err;
-	void *own;
+	size_t failed;
+	int err;
 
 	if (kvmreg_state_count(state) != 0 || n < KVMREG_SHAPE_MIN_CACHED)
 		return 1;
-	sh = kvmreg_shape_find(vcpu, KVMREG_SHAPE_LIST, ids, sizeof(*ids), n);
+	sh = kvmreg_shape_find(vcpu, KVMREG_SHAPE_LIST, ids, sizeof(*ids), n, 0);
 	if (!sh)
 		return 1;
-	if (!sh->tmpl_offsets) {
+	/* Nested in another call on the shape: take the general path. */
+	if (!sh->tmpl.entries || sh->users > 1) {
 		kvmreg_shape_release(sh);
 		return 1;
 	}
-	err = shape_scratch(sh, &vals, &pos_errs, &own);
-	if (!err)
-		err = kvmreg_state_apply_template(state, &sh->tmpl);
+	err = kvmreg_state_apply_template(state, &sh->tmpl);
 	if (err) {
-		free(own);
 		kvmreg_shape_release(sh);
 		return err;
 	}
-	for (size_t pos = 0; pos < n; pos++)
-		vals[pos] = state->data + sh->tmpl_offsets[pos];
-	kvmreg_shape_read(vcpu, sh, 0, vals, pos_errs);
-	for (size_t pos = 0; pos < n; pos++)
-		any |= pos_errs[pos];
-	free(own);
+	/* A state freed and made again often gets its data back where it
+	 * was: then the value pointers are those of the last read. */
+	if (sh->vals_base != state->data) {
+		for (size_t pos = 0; pos < n; pos++)
+			sh->vals[pos] = state->data + sh->value_offsets[pos];
+		sh->vals_base = state->data;
+	}
+	failed = kvmreg_shape_read(vcpu, sh, 0, sh->vals, sh->errs);
 	kvmreg_shape_release(sh);
-	if (any) {
+	if (failed) {
 		/* Rare: forget the layout, and let the general path keep
 		 * just the registers that read. */
 		kvmreg_state_clear(state);
 		return 1;
 	}
-	memset(errs, 0, n * sizeof(*errs));
+	if (errs)
+		memset(errs, 0, n * sizeof(*errs));
 	return 0;
 }
 
@@ -533,20 +554,21 @@ static void remember_layout(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 			    size_t n, const struct kvmreg_state *state)
 {
 	struct kvmreg_shape *sh = kvmreg_shape_find(vcpu, KVMREG_SHAPE_LIST,
-						    ids, sizeof(*ids), n);
+						    ids, sizeof(*ids), n, 0);
 
 	if (!sh)
 		return;
-	if (!sh->tmpl_offsets &&
-	    !kvmreg_state_template_make(state, &sh->tmpl)) {
-		sh->tmpl_offsets = malloc((n + 1) * sizeof(*sh->tmpl_offsets));
-		if (sh->tmpl_offsets) {
+	if (!sh->tmpl.entries) {
+		if (!sh->value_offsets)
+			sh->value_offsets = malloc((n + 1) *
+						   sizeof(*sh->value_offsets));
+		if (sh->value_offsets &&
+		    !kvmreg_state_template_make(state, &sh->tmpl)) {
 			/* entry i of the state is ids[i] */
 			for (size_t pos = 0; pos < n; pos++)
-				sh->tmpl_offsets[pos] =
+				sh->value_offsets[pos] =
 					state->entries[sh->order[pos]].offset;
-		} else {
-			kvmreg_state_template_free(&sh->tmpl);
+			sh->layout = sh->tmpl.layout;
 		}
 	}
 	kvmreg_shape_release(sh);
@@ -566,13 +588,13 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 					"a %s state cannot hold registers of a %s vCPU",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					vcpu->driver->name);
+	err = read_repeat(vcpu, ids, n, state, errs);
+	if (err <= 0)
+		return err;
 	if (!errs)
 		errs = own_errs = malloc((n + 1) * sizeof(*errs));
 	if (!errs)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
-	err = read_repeat(vcpu, ids, n, state, errs);
-	if (err <= 0)
-		goto out;
 	for (size_t i = 0; i < n; i++) {
 		err = kvmreg_id_check(vcpu->driver->arch, ids[i]);
 		if (err)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/arch.h"
 #include "kvmreg.h"
 #include "state.h"
 
@@ -49,6 +50,7 @@ struct kvmreg_shape {
 	uint64_t *ids;		/* by position */
 	size_t *starts;		/* batch -> first position; [batches] = n */
 	uint32_t *keys;		/* batch -> group key; 0: one ONE_REG id */
+	void **memos;		/* batch -> the driver's (group_ops.batch) */
 	size_t batches;
 	size_t *segment_ends;	/* segment -> its end batch */
 	size_t segments;
@@ -61,10 +63,13 @@ struct kvmreg_shape {
 	uint8_t *before;
 	uint8_t **before_vals;
 	int *before_errs;
-	/* kvmreg_read into an empty state: the state's layout, and where each
-	 * position's value is in its data. */
+	/* Where each position's value is in a state of this layout
+	 * (kvmreg_state.layout), and the state data vals were last set from. */
+	uint64_t layout;
+	size_t *value_offsets;
+	uint8_t *vals_base;
+	/* kvmreg_read into an empty state: the layout to stamp on it. */
 	struct kvmreg_state_template tmpl;
-	size_t *tmpl_offsets;
 	unsigned int users;	/* calls running on it; never evicted then */
 	int cached;		/* in the handle's cache */
 };
@@ -72,13 +77,14 @@ struct kvmreg_shape {
 /*
  * The handle's shape of kind for n ids, found in its cache; ids are read
  * with stride bytes between them (a state's entries hold one id each).
- * NULL if none. A shape returned by find or finish is the caller's until
- * kvmreg_shape_release.
+ * layout: the state's, if nonzero a shape made for that layout is known
+ * without comparing ids. NULL if none. A shape returned by find or finish
+ * is the caller's until kvmreg_shape_release.
  */
 struct kvmreg_shape *kvmreg_shape_find(struct kvmreg_vcpu *vcpu,
 				       enum kvmreg_shape_kind kind,
 				       const void *ids, size_t stride,
-				       size_t n);
+				       size_t n, uint64_t layout);
 /* A new, empty shape for n ids (read with stride, as above). */
 struct kvmreg_shape *kvmreg_shape_begin(enum kvmreg_shape_kind kind,
 					const void *ids, size_t stride,
@@ -95,20 +101,16 @@ int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
 int kvmreg_shape_finish(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh);
 void kvmreg_shape_release(struct kvmreg_shape *sh);
 
-/* Read every batch (reverse: last batch first) into vals, by position. */
-void kvmreg_shape_read(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
-		       int reverse, uint8_t *const *vals, int *errs);
-
-enum kvmreg_write_mode {
-	KVMREG_WRITE,		/* set() */
-	KVMREG_WRITE_RESTORE,	/* restore_set(), rollback read taken */
-	KVMREG_WRITE_RESTORE_FRESH,	/* restore_set(), a vCPU made for it */
-};
-/* Write batches [first, end) from vals, by position. */
-void kvmreg_shape_write(struct kvmreg_vcpu *vcpu,
-			const struct kvmreg_shape *sh, size_t first,
-			size_t end, enum kvmreg_write_mode mode,
-			const uint8_t *const *vals, int *errs);
+/* Read every batch (reverse: last batch first) into vals, by position.
+ * Returns how many registers failed. */
+size_t kvmreg_shape_read(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
+			 int reverse, uint8_t *const *vals, int *errs);
+/* Write batches [first, end) from vals, by position (mode: a set or a
+ * restore's). Returns how many registers failed. */
+size_t kvmreg_shape_write(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
+			  size_t first, size_t end,
+			  enum kvmreg_batch_mode mode,
+			  const uint8_t *const *vals, int *errs);
 /*
  * A register the kernel refuses to take at the value it already holds (x86
  * MSR_KVM_ASYNC_PF_INT in a VM without an in-kernel LAPIC; LoongArch's

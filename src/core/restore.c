@@ -164,7 +164,7 @@ static int restore_shape(struct kvmreg_vcpu *vcpu,
 	int err;
 
 	*out = kvmreg_shape_find(vcpu, KVMREG_SHAPE_RESTORE, &state->entries->id,
-				 sizeof(*state->entries), n);
+				 sizeof(*state->entries), n, state->layout);
 	if (*out)
 		return 0;
 	sh = kvmreg_shape_begin(KVMREG_SHAPE_RESTORE, &state->entries->id,
@@ -262,26 +262,39 @@ static int segment_failure(const struct kvmreg_shape *sh, const int *errs,
 	       kvmreg_describe_failure(sh->ids[worst], errs[worst], "restoring");
 }
 
-/* The value pointers of the state's entries, by position of sh. */
+/*
+ * The value pointers of the state's entries, by position, into sh->vals.
+ * A state of the layout sh knows (the next checkpoint's, stamped from the
+ * same template) skips the lookups, and one at the same address all of it.
+ */
 static int state_values(const struct kvmreg_state *state,
-			const struct kvmreg_shape *sh, const uint8_t **vals)
+			struct kvmreg_shape *sh)
 {
 	size_t missing = 0;
 
-	for (size_t pos = 0; pos < sh->n; pos++) {
-		size_t off = state->entries[sh->order[pos]].offset;
+	if (!state->layout || state->layout != sh->layout) {
+		for (size_t pos = 0; pos < sh->n; pos++) {
+			size_t off = state->entries[sh->order[pos]].offset;
 
-		missing |= off == SIZE_MAX;
-		vals[pos] = state->data + off;
+			missing |= off == SIZE_MAX;
+			sh->value_offsets[pos] = off;
+		}
+		sh->layout = missing ? 0 : state->layout;
+		sh->vals_base = NULL;
 	}
-	if (!missing)
-		return 0;
-	for (size_t i = 0; i < sh->n; i++)
-		if (state->entries[i].offset == SIZE_MAX)
-			return kvmreg_set_error(-EINVAL,
-						"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
-						state->entries[i].id);
-	return -EINVAL;
+	if (missing) {
+		for (size_t i = 0; i < sh->n; i++)
+			if (state->entries[i].offset == SIZE_MAX)
+				return kvmreg_set_error(-EINVAL,
+							"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
+							state->entries[i].id);
+	}
+	if (sh->vals_base != state->data) {
+		for (size_t pos = 0; pos < sh->n; pos++)
+			sh->vals[pos] = state->data + sh->value_offsets[pos];
+		sh->vals_base = state->data;
+	}
+	return 0;
 }
 
 static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
@@ -305,11 +318,11 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 	err = restore_shape(vcpu, state, &sh);
 	if (err)
 		return err;
-	vals = (const uint8_t **)sh->vals;
-	errs = sh->errs;
-	err = state_values(state, sh, vals);
+	err = state_values(state, sh);
 	if (err)
 		goto out;
+	vals = (const uint8_t **)sh->vals;
+	errs = sh->errs;
 	/*
 	 * The rollback read goes backwards, so the first group written is
 	 * the last one read: a driver whose write of part of a group must
@@ -319,26 +332,26 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		kvmreg_shape_read(vcpu, sh, 1, sh->before_vals, sh->before_errs);
 
 	for (size_t seg = 0; seg < sh->segments; seg++) {
-		size_t end_batch = sh->segment_ends[seg];
+		size_t end_batch = sh->segment_ends[seg], failed;
 
 		first = sh->starts[first_batch];
 		end = sh->starts[end_batch];
-		kvmreg_shape_write(vcpu, sh, first_batch, end_batch,
-				   keep_rollback ? KVMREG_WRITE_RESTORE :
-						   KVMREG_WRITE_RESTORE_FRESH,
-				   vals, errs);
+		failed = kvmreg_shape_write(vcpu, sh, first_batch, end_batch,
+					    keep_rollback ? KVMREG_BATCH_RESTORE :
+						KVMREG_BATCH_RESTORE_FRESH,
+					    vals, errs);
+		first_batch = end_batch;
+		if (!failed && !(fault_at >= first && fault_at < end))
+			continue;
 		kvmreg_forgive_refusals(vcpu, sh->ids + first, end - first,
 					vals + first, errs + first);
 		/* A segment's steps are its positions, in another order. */
-		if (fault_at >= first && fault_at < end) {
-			for (size_t pos = first; pos < end; pos++)
-				if (sh->step[pos] == fault_at && !errs[pos])
-					errs[pos] = -EIO;
-		}
+		for (size_t pos = first; fault_at < end && pos < end; pos++)
+			if (sh->step[pos] == fault_at && !errs[pos])
+				errs[pos] = -EIO;
 		err = segment_failure(sh, errs, first, end);
 		if (err)
 			break;
-		first_batch = end_batch;
 	}
 	if (err && keep_rollback) {
 		char message[512];

@@ -3,6 +3,7 @@
  * so lookups stay O(1) for states of thousands of registers. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,12 +22,15 @@ static size_t hash_id(uint64_t id, size_t mask)
 
 KVMREG_EXPORT struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch)
 {
-	struct kvmreg_state *s = calloc(1, sizeof(*s));
+	/* Not calloc: glibc's calloc skips the per-thread cache, and a VMM
+	 * makes a state per vCPU per checkpoint. */
+	struct kvmreg_state *s = malloc(sizeof(*s));
 
 	if (!s) {
 		kvmreg_set_error(-ENOMEM, "out of memory");
 		return NULL;
 	}
+	memset(s, 0, sizeof(*s));
 	s->arch = arch;
 	return s;
 }
@@ -131,7 +135,10 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 	slot = index_slot(s, id);
 	if (*slot) {
 		e = &s->entries[*slot - 1];
+		if ((e->offset == NO_VALUE) != !value)
+			s->layout = 0;
 	} else {
+		s->layout = 0;
 		err = reserve_entries(s, 1);
 		if (err)
 			return err;
@@ -256,7 +263,10 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s
 int kvmreg_state_template_make(const struct kvmreg_state *s,
 			       struct kvmreg_state_template *t)
 {
+	static _Atomic uint64_t layouts;
+
 	memset(t, 0, sizeof(*t));
+	t->layout = atomic_fetch_add(&layouts, 1) + 1;
 	t->entries = malloc((s->count + 1) * sizeof(*t->entries));
 	t->index = malloc((s->index_cap + 1) * sizeof(*t->index));
 	if (!t->entries || !t->index) {
@@ -300,6 +310,7 @@ int kvmreg_state_apply_template(struct kvmreg_state *s,
 	memcpy(s->index, t->index, t->index_cap * sizeof(*t->index));
 	s->count = t->count;
 	s->data_len = t->data_len;
+	s->layout = t->layout;
 	return 0;
 }
 
@@ -312,6 +323,7 @@ void kvmreg_state_clear(struct kvmreg_state *s)
 {
 	s->count = 0;
 	s->data_len = 0;
+	s->layout = 0;
 	if (s->index)
 		memset(s->index, 0, s->index_cap * sizeof(*s->index));
 }

@@ -26,6 +26,10 @@ struct kvmreg_state {
 	size_t data_cap;
 	size_t *index;		/* open addressing: entry index + 1, 0 empty */
 	size_t index_cap;	/* a power of two, at least twice count */
+	/* Names the entries (ids and offsets): states stamped from one
+	 * template share it, so a restore knows a layout it has planned for
+	 * at a glance. 0 once the entries changed any other way. */
+	uint64_t layout;
 };
 
 /*
@@ -47,6 +51,7 @@ struct kvmreg_state_template {
 	size_t *index;
 	size_t index_cap;
 	size_t data_len;
+	uint64_t layout;	/* never 0 */
 };
 int kvmreg_state_template_make(const struct kvmreg_state *state,
 			       struct kvmreg_state_template *tmpl);
