@@ -5,8 +5,14 @@
 # root and the network to Debian's mirror on a cold cache
 # ($KVMREG_CACHE, default /var/cache/kvmreg).
 
-.PHONY: check-kernel
+.PHONY: check-kernel check-kunit
 
 check-kernel: $(STATIC_LIB)
 	@mkdir -p $(BUILD)/results
 	@kernel/scripts/check-kernel $(BUILD)/results/kernel.log $(STATIC_LIB)
+
+# The series' KUnit tests, built into a LoongArch kernel and run under QEMU
+# (kernel/scripts/check-kunit).
+check-kunit:
+	@mkdir -p $(BUILD)/results
+	@kernel/scripts/check-kunit $(BUILD)/results/kunit.log
