@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kvmreg.h"
+#include "../lib/testutil.h"
 
 #define FUZZ_CHECK(cond, ...)						\
 	do {								\
@@ -20,28 +21,6 @@
 		}							\
 	} while (0)
 
-/* Same arch, kernel, capture-ness, ids in order and values. */
-static inline int fuzz_states_equal(const struct kvmreg_state *a,
-				    const struct kvmreg_state *b)
-{
-	if (kvmreg_state_arch(a) != kvmreg_state_arch(b) ||
-	    kvmreg_state_count(a) != kvmreg_state_count(b) ||
-	    strcmp(kvmreg_state_kernel(a), kvmreg_state_kernel(b)) ||
-	    kvmreg_state_is_capture(a) != kvmreg_state_is_capture(b))
-		return 0;
-	for (size_t i = 0; i < kvmreg_state_count(a); i++) {
-		uint64_t ia, ib;
-		const void *va, *vb;
-
-		kvmreg_state_at(a, i, &ia, &va);
-		kvmreg_state_at(b, i, &ib, &vb);
-		if (ia != ib || !va != !vb ||
-		    (va && memcmp(va, vb, kvmreg_id_size(ia))))
-			return 0;
-	}
-	return 1;
-}
-
 /* A state that was read must survive both formats unchanged. */
 static inline void fuzz_round_trips(const struct kvmreg_state *s)
 {
@@ -52,14 +31,14 @@ static inline void fuzz_round_trips(const struct kvmreg_state *s)
 
 	FUZZ_CHECK(kvmreg_state_encode(s, &buf, &len) == 0, "encode");
 	FUZZ_CHECK(kvmreg_state_decode(buf, len, &back) == 0, "decode");
-	FUZZ_CHECK(fuzz_states_equal(s, back), "binary round trip");
+	FUZZ_CHECK(t_states_identical(s, back), "binary round trip");
 	kvmreg_state_free(back);
 	free(buf);
 
 	FUZZ_CHECK(kvmreg_state_to_json(s, &json) == 0, "to_json");
 	FUZZ_CHECK(kvmreg_state_from_json(json, strlen(json), &back) == 0,
 		   "from_json of\n%s\n", json);
-	FUZZ_CHECK(fuzz_states_equal(s, back), "JSON round trip");
+	FUZZ_CHECK(t_states_identical(s, back), "JSON round trip");
 	kvmreg_state_free(back);
 	free(json);
 }

@@ -52,6 +52,29 @@ static inline size_t t_state_differences(const struct kvmreg_state *a,
 	return differ;
 }
 
+/* Same arch, kernel, capture-ness, ids in the same order and values: what a
+ * file or JSON round trip must give back. */
+static inline int t_states_identical(const struct kvmreg_state *a,
+				     const struct kvmreg_state *b)
+{
+	if (kvmreg_state_arch(a) != kvmreg_state_arch(b) ||
+	    kvmreg_state_count(a) != kvmreg_state_count(b) ||
+	    strcmp(kvmreg_state_kernel(a), kvmreg_state_kernel(b)) ||
+	    kvmreg_state_is_capture(a) != kvmreg_state_is_capture(b))
+		return 0;
+	for (size_t i = 0; i < kvmreg_state_count(a); i++) {
+		uint64_t ia, ib;
+		const void *va, *vb;
+
+		kvmreg_state_at(a, i, &ia, &va);
+		kvmreg_state_at(b, i, &ib, &vb);
+		if (ia != ib || !va != !vb ||
+		    (va && memcmp(va, vb, kvmreg_id_size(ia))))
+			return 0;
+	}
+	return 1;
+}
+
 /* A general-purpose register of the host arch that takes any value. */
 static inline uint64_t t_gpr_id(void)
 {

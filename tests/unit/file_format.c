@@ -8,6 +8,7 @@
 
 #include "file.h"
 #include "harness.h"
+#include "lib/testutil.h"
 #include "kvmreg.h"
 #include "state.h"
 
@@ -50,27 +51,6 @@ static struct kvmreg_state *capture_of(const struct kvmreg_state *s)
 		kvmreg_state_set(c, id, NULL, kvmreg_id_size(id));
 	}
 	return c;
-}
-
-static int states_equal(const struct kvmreg_state *a,
-			const struct kvmreg_state *b)
-{
-	if (kvmreg_state_arch(a) != kvmreg_state_arch(b) ||
-	    kvmreg_state_count(a) != kvmreg_state_count(b) ||
-	    strcmp(kvmreg_state_kernel(a), kvmreg_state_kernel(b)) ||
-	    kvmreg_state_is_capture(a) != kvmreg_state_is_capture(b))
-		return 0;
-	for (size_t i = 0; i < kvmreg_state_count(a); i++) {
-		uint64_t ia, ib;
-		const void *va, *vb;
-
-		kvmreg_state_at(a, i, &ia, &va);
-		kvmreg_state_at(b, i, &ib, &vb);
-		if (ia != ib || !va != !vb ||
-		    (va && memcmp(va, vb, kvmreg_id_size(ia))))
-			return 0;
-	}
-	return 1;
 }
 
 static void put32(uint8_t *p, uint32_t v)
@@ -157,7 +137,7 @@ TEST(round_trip_state)
 	REQUIRE(s);
 	REQUIRE(kvmreg_state_encode(s, &buf, &len) == 0, "%s", kvmreg_error());
 	REQUIRE(kvmreg_state_decode(buf, len, &back) == 0, "%s", kvmreg_error());
-	EXPECT(states_equal(s, back));
+	EXPECT(t_states_identical(s, back));
 	EXPECT(!kvmreg_state_is_capture(back));
 	REQUIRE(kvmreg_state_encode(back, &again, &len2) == 0);
 	EXPECT(len == len2 && !memcmp(buf, again, len), "re-encoding differs");
@@ -181,7 +161,7 @@ TEST(round_trip_capture)
 	EXPECT(len == 96 + 5 * 12 + 4, "a capture carries no values: %zu", len);
 	REQUIRE(kvmreg_state_decode(buf, len, &back) == 0, "%s", kvmreg_error());
 	EXPECT(kvmreg_state_is_capture(back));
-	EXPECT(states_equal(c, back));
+	EXPECT(t_states_identical(c, back));
 	EXPECT(kvmreg_state_get(back, ARM64_PC) == NULL);
 	free(buf);
 	kvmreg_state_free(back);
@@ -477,7 +457,7 @@ TEST(save_and_load_files)
 	REQUIRE(kvmreg_state_save_file(s, path) == 0, "%s", kvmreg_error());
 	EXPECT(count_dir_entries(tmpdir) == 1, "no temporary file left behind");
 	REQUIRE(kvmreg_state_load_file(path, &back) == 0, "%s", kvmreg_error());
-	EXPECT(states_equal(s, back));
+	EXPECT(t_states_identical(s, back));
 	kvmreg_state_free(back);
 
 	/* The JSON export loads through the same call. */
@@ -490,7 +470,7 @@ TEST(save_and_load_files)
 	free(json);
 	REQUIRE(kvmreg_state_load_file(json_path, &back) == 0, "%s",
 		kvmreg_error());
-	EXPECT(states_equal(s, back));
+	EXPECT(t_states_identical(s, back));
 	kvmreg_state_free(back);
 
 	snprintf(bad, sizeof(bad), "%s/missing", tmpdir);

@@ -6,6 +6,7 @@
 
 #include "file.h"
 #include "harness.h"
+#include "lib/testutil.h"
 #include "kvmreg.h"
 #include "state.h"
 
@@ -31,27 +32,6 @@ static struct kvmreg_state *sample(void)
 		return NULL;
 	}
 	return s;
-}
-
-static int states_equal(const struct kvmreg_state *a,
-			const struct kvmreg_state *b)
-{
-	if (kvmreg_state_arch(a) != kvmreg_state_arch(b) ||
-	    kvmreg_state_count(a) != kvmreg_state_count(b) ||
-	    strcmp(kvmreg_state_kernel(a), kvmreg_state_kernel(b)) ||
-	    kvmreg_state_is_capture(a) != kvmreg_state_is_capture(b))
-		return 0;
-	for (size_t i = 0; i < kvmreg_state_count(a); i++) {
-		uint64_t ia, ib;
-		const void *va, *vb;
-
-		kvmreg_state_at(a, i, &ia, &va);
-		kvmreg_state_at(b, i, &ib, &vb);
-		if (ia != ib || !va != !vb ||
-		    (va && memcmp(va, vb, kvmreg_id_size(ia))))
-			return 0;
-	}
-	return 1;
 }
 
 /* from_json must fail, leave *out NULL, and say needle. */
@@ -103,7 +83,7 @@ TEST(round_trip_exact)
 	REQUIRE(kvmreg_state_to_json(s, &json) == 0, "%s", kvmreg_error());
 	back = accepts(json);
 	REQUIRE(back);
-	EXPECT(states_equal(s, back));
+	EXPECT(t_states_identical(s, back));
 	REQUIRE(kvmreg_state_to_json(back, &again) == 0);
 	EXPECT(!strcmp(json, again), "second export differs:\n%s\n%s", json,
 	       again);
@@ -143,7 +123,7 @@ TEST(round_trip_capture_and_empty)
 	REQUIRE(kvmreg_state_to_json(s, &json) == 0);
 	EXPECT(strstr(json, "\"registers\": []"), "%s", json);
 	back = accepts(json);
-	EXPECT(back && states_equal(s, back));
+	EXPECT(back && t_states_identical(s, back));
 	kvmreg_state_free(back);
 	free(json);
 
@@ -159,7 +139,7 @@ TEST(round_trip_capture_and_empty)
 	EXPECT(strstr(json, "\"capture\": true"));
 	EXPECT(!strstr(json, "\"value\""), "%s", json);
 	back = accepts(json);
-	EXPECT(back && states_equal(s, back));
+	EXPECT(back && t_states_identical(s, back));
 	EXPECT(back && kvmreg_state_get(back, RISCV_PC) == NULL);
 	kvmreg_state_free(back);
 	free(json);
@@ -179,7 +159,7 @@ TEST(json_and_binary_agree)
 	REQUIRE(from_json);
 	REQUIRE(kvmreg_state_encode(from_json, &buf, &len) == 0);
 	REQUIRE(kvmreg_state_decode(buf, len, &from_bin) == 0);
-	EXPECT(states_equal(s, from_bin));
+	EXPECT(t_states_identical(s, from_bin));
 	free(buf);
 	free(json);
 	kvmreg_state_free(from_bin);
