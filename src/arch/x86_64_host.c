@@ -849,20 +849,39 @@ static inline void cpuid_leaf(uint64_t id, uint32_t *function,
 	*index = member & 0xff;
 }
 
+/* (function, index) as one number, as the loops compare entries. */
+static inline uint64_t cpuid_entry_key(const struct kvm_cpuid_entry2 *e)
+{
+	return e->function | (uint64_t)e->index << 32;
+}
+
+static inline uint64_t cpuid_id_key(uint64_t id)
+{
+	uint32_t function, index;
+
+	cpuid_leaf(id, &function, &index);
+	return function | (uint64_t)index << 32;
+}
+
+/* The key of ids[i]: from a batch's memo when it has one. */
+static inline uint64_t cpuid_key(const uint64_t *keys, const uint64_t *ids,
+				 size_t i)
+{
+	return keys ? keys[i] : cpuid_id_key(ids[i]);
+}
+
 /*
- * The entry of id in t. A saved list names the entries in the order
+ * The entry of key in t. A saved list names the entries in the order
  * KVM_GET_CPUID2 returns them, so the search starts where the last one was
  * found (*hint) and a whole table costs one pass, not one pass per entry.
  */
 static inline struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t,
-						  uint64_t id, uint32_t *hint)
+						  uint64_t key, uint32_t *hint)
 {
-	uint32_t function, index, k = *hint < t->nent ? *hint : 0;
+	uint32_t k = *hint < t->nent ? *hint : 0;
 
-	cpuid_leaf(id, &function, &index);
 	for (uint32_t step = 0; step < t->nent; step++) {
-		if (t->entries[k].function == function &&
-		    t->entries[k].index == index) {
+		if (cpuid_entry_key(&t->entries[k]) == key) {
 			*hint = k + 1;
 			return &t->entries[k];
 		}
@@ -882,9 +901,11 @@ static void cpuid_value(const struct kvm_cpuid_entry2 *e, uint8_t *val)
 	memset(val + 20, 0, 32 - 20);
 }
 
-/* The table's entries as registers; how many of ids it lacks. */
+/* The table's entries as registers; how many of ids it lacks. keys: the
+ * batch's memo, or NULL. */
 static int cpuid_get(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
-		     const uint64_t *ids, uint8_t *const *vals, int *errs)
+		     const uint64_t *ids, const uint64_t *keys,
+		     uint8_t *const *vals, int *errs)
 {
 	uint32_t hint = 0;
 	int r = cpuid_read(vcpu, d, 0), missing = 0;
@@ -892,7 +913,9 @@ static int cpuid_get(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		struct kvm_cpuid_entry2 *e = cpuid_find(d->cpuid, ids[i], &hint);
+		struct kvm_cpuid_entry2 *e = cpuid_find(d->cpuid,
+							cpuid_key(keys, ids, i),
+							&hint);
 
 		errs[i] = e ? 0 : -ENOENT;
 		missing += !e;
@@ -920,7 +943,8 @@ static bool cpuid_value_fits(const uint8_t *val)
  * refused.
  */
 static int cpuid_patch(struct kvm_cpuid2 *t, size_t n, const uint64_t *ids,
-		       const uint8_t *const *vals, int *errs, bool append_only)
+		       const uint64_t *keys, const uint8_t *const *vals,
+		       int *errs, bool append_only)
 {
 	uint32_t hint = 0;
 	int refused = 0;
@@ -933,7 +957,8 @@ static int cpuid_patch(struct kvm_cpuid2 *t, size_t n, const uint64_t *ids,
 			refused++;
 			continue;
 		}
-		e = append_only ? NULL : cpuid_find(t, ids[i], &hint);
+		e = append_only ? NULL :
+				  cpuid_find(t, cpuid_key(keys, ids, i), &hint);
 		if (!e) {
 			e = &t->entries[t->nent++];
 			cpuid_leaf(ids[i], &e->function, &e->index);
@@ -968,13 +993,14 @@ static int cpuid_send(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
 /* KVM_SET_CPUID2 replaces the whole table: to change some entries and keep
  * the others, read the table, patch it, and send it back. */
 static int cpuid_set(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
-		     const uint64_t *ids, const uint8_t *const *vals, int *errs)
+		     const uint64_t *ids, const uint64_t *keys,
+		     const uint8_t *const *vals, int *errs)
 {
 	int r = cpuid_read(vcpu, d, n);
 
 	if (r < 0)
 		return r;
-	r = cpuid_patch(d->cpuid, n, ids, vals, errs, false);
+	r = cpuid_patch(d->cpuid, n, ids, keys, vals, errs, false);
 	return cpuid_send(vcpu, d, n, errs, r);
 }
 
@@ -996,7 +1022,8 @@ static bool cpuid_has_leaf0(size_t n, const uint64_t *ids)
  */
 static int cpuid_restore_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			     size_t n, const uint64_t *ids,
-			     const uint8_t *const *vals, int *errs, int fresh)
+			     const uint64_t *keys, const uint8_t *const *vals,
+			     int *errs, int fresh)
 {
 	int r;
 
@@ -1006,15 +1033,15 @@ static int cpuid_restore_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			return r;
 		d->cpuid->nent = 0;
 		d->cpuid->padding = 0;
-		r = cpuid_patch(d->cpuid, n, ids, vals, errs, true);
+		r = cpuid_patch(d->cpuid, n, ids, keys, vals, errs, true);
 		return cpuid_send(vcpu, d, n, errs, r);
 	}
 	if (fresh || !d->cpuid_read_at || d->cpuid_read_at != vcpu->ioctls)
-		return cpuid_set(vcpu, d, n, ids, vals, errs);
+		return cpuid_set(vcpu, d, n, ids, keys, vals, errs);
 	r = cpuid_room(d, d->cpuid->nent + n);
 	if (r)
 		return r;
-	r = cpuid_patch(d->cpuid, n, ids, vals, errs, false);
+	r = cpuid_patch(d->cpuid, n, ids, keys, vals, errs, false);
 	return cpuid_send(vcpu, d, n, errs, r);
 }
 
@@ -1306,10 +1333,10 @@ static int group_access(struct kvmreg_vcpu *vcpu, uint32_t group, bool set,
 	else if (group == KVMREG_X86_G_XCRS)
 		return xcrs_access(vcpu, set, n, ids, vals, errs);
 	else if (set)	/* KVMREG_X86_G_CPUID */
-		return cpuid_set(vcpu, d, n, ids, (const uint8_t *const *)vals,
-				 errs);
+		return cpuid_set(vcpu, d, n, ids, NULL,
+				 (const uint8_t *const *)vals, errs);
 	else
-		return cpuid_get(vcpu, d, n, ids, vals, errs);
+		return cpuid_get(vcpu, d, n, ids, NULL, vals, errs);
 	return r ? r : count_failed(errs, n);
 }
 
@@ -1332,8 +1359,65 @@ static int x86_group_set(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 	return r < 0 ? r : 0;
 }
 
-/* A struct batch keeps its parts in *memo; a restore's CPUID write can do
- * without set()'s read (cpuid_restore_set). */
+/* A CPUID batch: the key of each id. */
+static uint64_t *cpuid_memo_make(size_t n, const uint64_t *ids)
+{
+	uint64_t *keys = malloc((n + 1) * sizeof(*keys));
+
+	for (size_t i = 0; keys && i < n; i++)
+		keys[i] = cpuid_id_key(ids[i]);
+	return keys;
+}
+
+/*
+ * An MSR batch of up to MSR_BATCH: the kvm_msrs it sends, indexes filled
+ * in. While every MSR is taken, one call does it; after a refusal,
+ * msr_io() goes on from there, as it would have.
+ */
+static struct kvm_msrs *msr_memo_make(size_t n, const uint64_t *ids)
+{
+	struct kvm_msrs *msrs;
+
+	if (n > MSR_BATCH)
+		return NULL;
+	msrs = calloc(1, sizeof(*msrs) + (n + 1) * sizeof(msrs->entries[0]));
+	if (!msrs)
+		return NULL;
+	msrs->nmsrs = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		msrs->entries[i].index = (uint32_t)ids[i];
+	return msrs;
+}
+
+static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+		       struct kvm_msrs *msrs, bool set, size_t n,
+		       const uint64_t *ids, uint8_t *const *vals, int *errs)
+{
+	size_t done;
+	int r;
+
+	for (size_t i = 0; set && i < n; i++)
+		memcpy(&msrs->entries[i].data, vals[i], 8);
+	r = kvmreg_vcpu_ioctl(vcpu, set ? KVM_SET_MSRS : KVM_GET_MSRS, msrs);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			errs[i] = r;
+		return (int)n;
+	}
+	done = (size_t)r < n ? (size_t)r : n;
+	for (size_t i = 0; !set && i < done; i++)
+		memcpy(vals[i], &msrs->entries[i].data, 8);
+	memset(errs, 0, done * sizeof(*errs));
+	if (done == n)
+		return 0;
+	errs[done] = -EINVAL;
+	return 1 + msr_io(vcpu, d, set, n - done - 1, ids + done + 1,
+			  vals + done + 1, errs + done + 1);
+}
+
+/* A batch keeps in *memo what its registers need worked out: the parts of
+ * a struct, CPUID keys, an MSR list. A restore's CPUID write can do without
+ * set()'s read (cpuid_restore_set). */
 static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 			   enum kvmreg_batch_mode mode, size_t n,
 			   const uint64_t *ids, uint8_t *const *vals, int *errs,
@@ -1359,13 +1443,31 @@ static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 						   errs) :
 				     blob_get_memo(vcpu, d, (enum blob)b, m, n,
 						   vals, errs);
+		return group_access(vcpu, group, set, n, ids, vals, errs);
 	}
-	if (group == KVMREG_X86_G_CPUID && (mode == KVMREG_BATCH_RESTORE ||
-					    mode == KVMREG_BATCH_RESTORE_FRESH))
-		return cpuid_restore_set(vcpu, d, n, ids,
+	if (group == KVMREG_X86_G_MSRS) {
+		if (!*memo)
+			*memo = msr_memo_make(n, ids);
+		if (*memo)
+			return msr_memo_io(vcpu, d, *memo, set, n, ids, vals,
+					   errs);
+		return msr_io(vcpu, d, set, n, ids, vals, errs);
+	}
+	if (group != KVMREG_X86_G_CPUID)
+		return group_access(vcpu, group, set, n, ids, vals, errs);
+	if (!*memo)
+		*memo = cpuid_memo_make(n, ids);
+	switch (mode) {
+	case KVMREG_BATCH_GET:
+		return cpuid_get(vcpu, d, n, ids, *memo, vals, errs);
+	case KVMREG_BATCH_SET:
+		return cpuid_set(vcpu, d, n, ids, *memo,
+				 (const uint8_t *const *)vals, errs);
+	default:
+		return cpuid_restore_set(vcpu, d, n, ids, *memo,
 					 (const uint8_t *const *)vals, errs,
 					 mode == KVMREG_BATCH_RESTORE_FRESH);
-	return group_access(vcpu, group, set, n, ids, vals, errs);
+	}
 }
 
 /* KVM_SET_MSRS writes its entries one after another, in the order given. */

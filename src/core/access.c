@@ -518,7 +518,7 @@ static int read_repeat(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 	if (!sh)
 		return 1;
 	/* Nested in another call on the shape: take the general path. */
-	if (!sh->tmpl.entries || sh->users > 1) {
+	if (!sh->tmpl.block || sh->users > 1) {
 		kvmreg_shape_release(sh);
 		return 1;
 	}
@@ -558,7 +558,7 @@ static void remember_layout(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 
 	if (!sh)
 		return;
-	if (!sh->tmpl.entries) {
+	if (!sh->tmpl.block) {
 		if (!sh->value_offsets)
 			sh->value_offsets = malloc((n + 1) *
 						   sizeof(*sh->value_offsets));

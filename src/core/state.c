@@ -12,6 +12,52 @@
 
 #define NO_VALUE SIZE_MAX
 
+/*
+ * A template's entries and index, in one allocation, shared by the template
+ * and every state stamped from it (threads may free those states): a
+ * repeated read copies no layout, only values.
+ */
+struct kvmreg_layout_block {
+	_Atomic size_t refs;
+	size_t count;
+	size_t index_cap;
+	size_t *index;
+	struct kvmreg_state_entry entries[];
+};
+
+static void block_put(struct kvmreg_layout_block *b)
+{
+	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+/* Give a state that shares its template's layout copies of its own, before
+ * the layout changes. */
+static int unshare(struct kvmreg_state *s)
+{
+	struct kvmreg_layout_block *b = s->shared;
+	struct kvmreg_state_entry *entries;
+	size_t *index;
+
+	if (!b)
+		return 0;
+	entries = malloc((b->count + 1) * sizeof(*entries));
+	index = malloc(b->index_cap * sizeof(*index));
+	if (!entries || !index) {
+		free(entries);
+		free(index);
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
+	memcpy(entries, b->entries, b->count * sizeof(*entries));
+	memcpy(index, b->index, b->index_cap * sizeof(*index));
+	s->entries = entries;
+	s->entries_cap = b->count + 1;
+	s->index = index;
+	s->shared = NULL;
+	block_put(b);
+	return 0;
+}
+
 static size_t hash_id(uint64_t id, size_t mask)
 {
 	id ^= id >> 33;
@@ -39,9 +85,13 @@ KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
 {
 	if (!s)
 		return;
-	free(s->entries);
+	if (s->shared) {
+		block_put(s->shared);
+	} else {
+		free(s->entries);
+		free(s->index);
+	}
 	free(s->data);
-	free(s->index);
 	free(s);
 }
 
@@ -61,8 +111,12 @@ static size_t *index_slot(const struct kvmreg_state *s, uint64_t id)
 static int grow_index(struct kvmreg_state *s)
 {
 	size_t cap = s->index_cap ? s->index_cap * 2 : 64;
-	size_t *old = s->index;
+	size_t *old;
+	int err = unshare(s);
 
+	if (err)
+		return err;
+	old = s->index;
 	s->index = calloc(cap, sizeof(*s->index));
 	if (!s->index) {
 		s->index = old;
@@ -94,11 +148,15 @@ static int reserve_data(struct kvmreg_state *s, size_t more)
 
 static int reserve_entries(struct kvmreg_state *s, size_t more)
 {
-	size_t cap = s->entries_cap ? s->entries_cap : 64;
+	size_t cap;
 	void *p;
+	int err = unshare(s);
 
+	if (err)
+		return err;
 	if (s->count + more <= s->entries_cap)
 		return 0;
+	cap = s->entries_cap ? s->entries_cap : 64;
 	while (cap < s->count + more)
 		cap *= 2;
 	p = realloc(s->entries, cap * sizeof(*s->entries));
@@ -135,13 +193,24 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 	slot = index_slot(s, id);
 	if (*slot) {
 		e = &s->entries[*slot - 1];
-		if ((e->offset == NO_VALUE) != !value)
-			s->layout = 0;
+		if (value && e->offset != NO_VALUE) {
+			/* only the value changes: the layout stays shared */
+			memcpy(s->data + e->offset, value, size);
+			return 0;
+		}
+		if (!value && e->offset == NO_VALUE)
+			return 0;
+		err = unshare(s);
+		if (err)
+			return err;
+		e = &s->entries[*index_slot(s, id) - 1];
+		s->layout = 0;
 	} else {
 		s->layout = 0;
 		err = reserve_entries(s, 1);
 		if (err)
 			return err;
+		slot = index_slot(s, id);
 		e = &s->entries[s->count];
 		e->id = id;
 		e->offset = NO_VALUE;
@@ -264,51 +333,51 @@ int kvmreg_state_template_make(const struct kvmreg_state *s,
 			       struct kvmreg_state_template *t)
 {
 	static _Atomic uint64_t layouts;
+	struct kvmreg_layout_block *b;
 
 	memset(t, 0, sizeof(*t));
-	t->layout = atomic_fetch_add(&layouts, 1) + 1;
-	t->entries = malloc((s->count + 1) * sizeof(*t->entries));
-	t->index = malloc((s->index_cap + 1) * sizeof(*t->index));
-	if (!t->entries || !t->index) {
-		kvmreg_state_template_free(t);
+	b = malloc(sizeof(*b) + (s->count + 1) * sizeof(b->entries[0]) +
+		   s->index_cap * sizeof(*b->index));
+	if (!b)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
-	}
-	memcpy(t->entries, s->entries, s->count * sizeof(*t->entries));
-	memcpy(t->index, s->index, s->index_cap * sizeof(*t->index));
-	t->count = s->count;
-	t->index_cap = s->index_cap;
+	atomic_init(&b->refs, 1);
+	b->count = s->count;
+	b->index_cap = s->index_cap;
+	b->index = (size_t *)&b->entries[s->count + 1];
+	memcpy(b->entries, s->entries, s->count * sizeof(b->entries[0]));
+	memcpy(b->index, s->index, s->index_cap * sizeof(*b->index));
+	t->block = b;
 	t->data_len = s->data_len;
+	t->layout = atomic_fetch_add(&layouts, 1) + 1;
 	return 0;
 }
 
 void kvmreg_state_template_free(struct kvmreg_state_template *t)
 {
-	free(t->entries);
-	free(t->index);
+	block_put(t->block);
 	memset(t, 0, sizeof(*t));
 }
 
 int kvmreg_state_apply_template(struct kvmreg_state *s,
 				const struct kvmreg_state_template *t)
 {
-	int err = reserve_entries(s, t->count);
+	int err = reserve_data(s, t->data_len);
 
-	if (!err)
-		err = reserve_data(s, t->data_len);
-	if (!err && s->index_cap != t->index_cap) {
-		size_t *index = malloc(t->index_cap * sizeof(*index));
-
-		if (!index)
-			return kvmreg_set_error(-ENOMEM, "out of memory");
-		free(s->index);
-		s->index = index;
-		s->index_cap = t->index_cap;
-	}
 	if (err)
 		return err;
-	memcpy(s->entries, t->entries, t->count * sizeof(*t->entries));
-	memcpy(s->index, t->index, t->index_cap * sizeof(*t->index));
-	s->count = t->count;
+	if (s->shared) {
+		block_put(s->shared);
+	} else {
+		free(s->entries);
+		free(s->index);
+	}
+	atomic_fetch_add(&t->block->refs, 1);
+	s->shared = t->block;
+	s->entries = t->block->entries;
+	s->entries_cap = t->block->count;
+	s->count = t->block->count;
+	s->index = t->block->index;
+	s->index_cap = t->block->index_cap;
 	s->data_len = t->data_len;
 	s->layout = t->layout;
 	return 0;
@@ -324,6 +393,14 @@ void kvmreg_state_clear(struct kvmreg_state *s)
 	s->count = 0;
 	s->data_len = 0;
 	s->layout = 0;
-	if (s->index)
+	if (s->shared) {
+		block_put(s->shared);
+		s->shared = NULL;
+		s->entries = NULL;
+		s->entries_cap = 0;
+		s->index = NULL;
+		s->index_cap = 0;
+	} else if (s->index) {
 		memset(s->index, 0, s->index_cap * sizeof(*s->index));
+	}
 }

@@ -14,6 +14,8 @@ struct kvmreg_state_entry {
 	size_t offset;		/* into data; SIZE_MAX: no value (a capture) */
 };
 
+struct kvmreg_layout_block;	/* entries + index of a template (state.c) */
+
 struct kvmreg_state {
 	enum kvmreg_arch arch;
 	uint32_t flags;
@@ -30,6 +32,9 @@ struct kvmreg_state {
 	 * template share it, so a restore knows a layout it has planned for
 	 * at a glance. 0 once the entries changed any other way. */
 	uint64_t layout;
+	/* Non-NULL: entries and index are the template's, read-only; the
+	 * first change of layout gives the state copies of its own. */
+	struct kvmreg_layout_block *shared;
 };
 
 /*
@@ -44,12 +49,10 @@ int kvmreg_state_reserve(struct kvmreg_state *state, size_t n, size_t bytes);
 /*
  * A state's layout without its values, to stamp onto an empty state: how
  * kvmreg_read() fills a state in one step when it reads the same ids again.
+ * The states share its entries and index until they change them.
  */
 struct kvmreg_state_template {
-	struct kvmreg_state_entry *entries;
-	size_t count;
-	size_t *index;
-	size_t index_cap;
+	struct kvmreg_layout_block *block;	/* NULL: no template */
 	size_t data_len;
 	uint64_t layout;	/* never 0 */
 };
