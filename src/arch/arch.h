@@ -44,12 +44,16 @@ struct kvmreg_group_ops {
 	 * whatever the driver left there (released with free()), so work per
 	 * register is done once. mode also tells a restore's writes apart,
 	 * where a driver can save the read a partial write needs (x86 CPUID,
-	 * docs/arch-x86.md). Returns how many errs[i] are nonzero, or a
-	 * negative errno if the whole group failed. NULL: get() and set().
+	 * docs/arch-x86.md). same_vals: vals holds the same pointers as at
+	 * the last call of this batch in this direction (get, or any set), so
+	 * what the driver worked out from them holds. Returns how many errs[i]
+	 * are nonzero, or a negative errno if the whole group failed. NULL:
+	 * get() and set().
 	 */
 	int (*batch)(struct kvmreg_vcpu *vcpu, uint32_t group,
 		     enum kvmreg_batch_mode mode, size_t n, const uint64_t *ids,
-		     uint8_t *const *vals, int *errs, void **memo);
+		     uint8_t *const *vals, int same_vals, int *errs,
+		     void **memo);
 	/*
 	 * Nonzero if set() applies the group's registers one after another in
 	 * the order given (KVM_SET_MSRS), so registers of successive restore

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +61,28 @@ _Static_assert(sizeof(struct kvm_lapic_state) ==
 #define KVM_CAP_XSAVE2 208
 #endif
 
-/* What the vCPU's kernel offers, learned once per handle, and the buffers
- * the group ioctls take, kept so that a batch allocates nothing. */
+/*
+ * The buffers the group ioctls fill, one set per thread, not per vCPU: a
+ * VMM thread that checkpoints many vCPUs finds them in its cache, where
+ * buffers of each vCPU's own would be cold by the time it comes round
+ * again (at 256 vCPUs that was most of the library's cost).
+ */
+struct x86_bufs {
+	uint8_t *blob;		/* the largest struct of a group */
+	size_t blob_room;
+	uint8_t *seen;		/* blob_set: which parts a write covers */
+	size_t seen_room;
+	struct kvm_msrs *msrs;	/* MSR_BATCH entries */
+	struct kvm_cpuid2 *cpuid;	/* a CPUID table */
+	size_t cpuid_room;	/* entries cpuid has room for */
+	/* The vCPU whose table cpuid holds, and its ioctl count right after
+	 * the KVM_GET_CPUID2: cpuid is its table while nothing else was
+	 * issued since. NULL: cpuid holds something else. */
+	const struct kvmreg_vcpu *cpuid_of;
+	uint64_t cpuid_read_at;
+};
+
+/* What the vCPU's kernel offers, learned once per handle. */
 struct x86_data {
 	bool sregs2;
 	bool xsave2;
@@ -69,30 +90,80 @@ struct x86_data {
 	bool xcrs, debugregs, events, mp_state;
 	uint32_t *msr_index;	/* KVM_GET_MSR_INDEX_LIST */
 	size_t n_msr_index;
-	uint8_t *blob;		/* room for the largest struct of a group */
-	uint8_t *seen;		/* blob_set: which parts a write covers */
-	uint32_t max_members;	/* room in seen */
-	struct kvm_msrs *msrs;	/* MSR_BATCH entries */
-	struct kvm_cpuid2 *cpuid;	/* the CPUID table */
-	size_t cpuid_room;	/* entries cpuid has room for */
-	/* vcpu->ioctls right after the KVM_GET_CPUID2 that filled cpuid, so
-	 * cpuid is the vCPU's table while nothing else was issued since;
-	 * 0: cpuid holds something else. */
-	uint64_t cpuid_read_at;
+	size_t blob_room;	/* the largest struct of a group */
+	uint32_t max_members;	/* the most parts of one */
+	struct x86_bufs *bufs;	/* this thread's, set on each call */
 };
 
 static void x86_data_free(void *p)
 {
 	struct x86_data *d = p;
 
-	if (d) {
+	if (d)
 		free(d->msr_index);
-		free(d->blob);
-		free(d->seen);
-		free(d->msrs);
-		free(d->cpuid);
-	}
 	free(d);
+}
+
+static pthread_key_t bufs_key;
+static pthread_once_t bufs_key_once = PTHREAD_ONCE_INIT;
+static bool bufs_key_made;
+static _Thread_local struct x86_bufs *thread_bufs;
+
+static void bufs_free(void *p)
+{
+	struct x86_bufs *b = p;
+
+	if (b) {
+		free(b->blob);
+		free(b->seen);
+		free(b->msrs);
+		free(b->cpuid);
+	}
+	free(b);
+}
+
+static void bufs_key_make(void)
+{
+	bufs_key_made = pthread_key_create(&bufs_key, bufs_free) == 0;
+}
+
+/* This thread's buffers, with room for d's structs. */
+static int bind_bufs(struct x86_data *d)
+{
+	struct x86_bufs *b = thread_bufs;
+	void *p;
+
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (b)
+			b->msrs = malloc(sizeof(*b->msrs) +
+					 MSR_BATCH * sizeof(struct kvm_msr_entry));
+		if (!b || !b->msrs) {
+			free(b);
+			return kvmreg_set_error(-ENOMEM, "out of memory");
+		}
+		/* Freed when the thread ends. */
+		pthread_once(&bufs_key_once, bufs_key_make);
+		if (bufs_key_made)
+			pthread_setspecific(bufs_key, b);
+		thread_bufs = b;
+	}
+	if (b->blob_room < d->blob_room) {
+		p = realloc(b->blob, d->blob_room);
+		if (!p)
+			return kvmreg_set_error(-ENOMEM, "out of memory");
+		b->blob = p;
+		b->blob_room = d->blob_room;
+	}
+	if (b->seen_room < d->max_members + 1) {
+		p = realloc(b->seen, d->max_members + 1);
+		if (!p)
+			return kvmreg_set_error(-ENOMEM, "out of memory");
+		b->seen = p;
+		b->seen_room = d->max_members + 1;
+	}
+	d->bufs = b;
+	return 0;
 }
 
 /* A /dev/kvm or VM fd for system ioctls: the caller's, else our own. */
@@ -461,7 +532,7 @@ PER_STRUCT int blob_get(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 {
 	/* Not zeroed: the get ioctl fills the whole struct, and zeroing an
 	 * XSAVE area on every read costs more than the rest of the batch. */
-	uint8_t *buf = d->blob;
+	uint8_t *buf = d->bufs->blob;
 	struct copy_run run = { NULL, NULL, 0 };
 	int r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, buf);
 
@@ -503,10 +574,10 @@ PER_STRUCT int blob_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	int r = 0;
 
 	if (whole) {
-		memset(d->blob, 0, blob_size(b, d));
-		memset(d->seen, 0, members);
+		memset(d->bufs->blob, 0, blob_size(b, d));
+		memset(d->bufs->seen, 0, members);
 	} else {
-		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->bufs->blob);
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t off, len, size = kvmreg_size_of(ids[i]);
@@ -528,28 +599,28 @@ PER_STRUCT int blob_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			continue;
 		}
 		errs[i] = 1;	/* to apply */
-		if (whole && !d->seen[part]) {
-			d->seen[part] = 1;
+		if (whole && !d->bufs->seen[part]) {
+			d->bufs->seen[part] = 1;
 			covered++;
 		}
-		copy_run_add(&run, d->blob + off, vals[i], len);
+		copy_run_add(&run, d->bufs->blob + off, vals[i], len);
 	}
 	copy_run_end(&run);
 	if (r < 0)
 		return 0;
 	if (whole && covered < members) {
-		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->bufs->blob);
 		for (size_t i = 0; r >= 0 && i < n; i++) {
 			size_t off, len;
 
 			if ((!pick || pick[i]) && errs[i] == 1 &&
 			    locate(d, b, ids[i], &off, &len) >= 0)
-				copy_run_add(&run, d->blob + off, vals[i], len);
+				copy_run_add(&run, d->bufs->blob + off, vals[i], len);
 		}
 		copy_run_end(&run);
 	}
 	if (r >= 0)
-		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->blob);
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->bufs->blob);
 	for (size_t i = 0; i < n; i++)
 		if ((!pick || pick[i]) && errs[i] == 1)
 			errs[i] = r < 0 ? r : 0;
@@ -641,14 +712,14 @@ out:
 	return err;
 }
 
+/* The handle's driver data, bound to this thread's buffers. */
 static struct x86_data *x86_data(struct kvmreg_vcpu *vcpu)
 {
 	struct x86_data *d = vcpu->arch_data;
-	size_t blob_room = 0;
 	int xsave2;
 
 	if (d)
-		return d;
+		return bind_bufs(d) ? NULL : d;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		kvmreg_set_error(-ENOMEM, "out of memory");
@@ -666,23 +737,14 @@ static struct x86_data *x86_data(struct kvmreg_vcpu *vcpu)
 	d->events = check_extension(vcpu, KVM_CAP_VCPU_EVENTS, 1) > 0;
 	d->mp_state = check_extension(vcpu, KVM_CAP_MP_STATE, 1) > 0;
 	for (enum blob b = 0; b < BLOB_COUNT; b++) {
-		if (blob_size(b, d) > blob_room)
-			blob_room = blob_size(b, d);
+		if (blob_size(b, d) > d->blob_room)
+			d->blob_room = blob_size(b, d);
 		if (blob_members(b, d) > d->max_members)
 			d->max_members = blob_members(b, d);
 	}
-	d->blob = malloc(blob_room);
-	d->seen = malloc(d->max_members + 1);
-	d->msrs = malloc(sizeof(*d->msrs) +
-			 MSR_BATCH * sizeof(struct kvm_msr_entry));
-	if (!d->blob || !d->seen || !d->msrs) {
-		x86_data_free(d);
-		kvmreg_set_error(-ENOMEM, "out of memory");
-		return NULL;
-	}
 	vcpu->arch_data = d;
 	vcpu->arch_data_free = x86_data_free;
-	return d;
+	return bind_bufs(d) ? NULL : d;
 }
 
 /* ------------------------------------------------------------------ */
@@ -699,7 +761,7 @@ static int msr_io(struct kvmreg_vcpu *vcpu, struct x86_data *d, bool set,
 		  size_t n, const uint64_t *ids, uint8_t *const *vals,
 		  int *errs)
 {
-	struct kvm_msrs *msrs = d->msrs;
+	struct kvm_msrs *msrs = d->bufs->msrs;
 	size_t i = 0;
 	int failed = 0;
 
@@ -792,32 +854,32 @@ static int xcrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
 /* ------------------------------------------------------------------ */
 /* CPUID: the vCPU's table as one register per (function, index)        */
 
-/* Room in d->cpuid for entries entries; its contents stay. */
+/* Room in d->bufs->cpuid for entries entries; its contents stay. */
 static int cpuid_room(struct x86_data *d, size_t entries)
 {
 	struct kvm_cpuid2 *t;
 
-	if (entries <= d->cpuid_room)
+	if (entries <= d->bufs->cpuid_room)
 		return 0;
-	t = realloc(d->cpuid, sizeof(*t) +
+	t = realloc(d->bufs->cpuid, sizeof(*t) +
 		    entries * sizeof(struct kvm_cpuid_entry2));
 	if (!t)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
-	if (!d->cpuid)
+	if (!d->bufs->cpuid)
 		t->nent = 0;
-	d->cpuid = t;
-	d->cpuid_room = entries;
+	d->bufs->cpuid = t;
+	d->bufs->cpuid_room = entries;
 	return 0;
 }
 
-/* The vCPU's CPUID table (KVM_GET_CPUID2) into d->cpuid, with room for
+/* The vCPU's CPUID table (KVM_GET_CPUID2) into d->bufs->cpuid, with room for
  * extra entries after it. */
 static int cpuid_read(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		      size_t extra)
 {
 	size_t cap = CPUID_ENTRIES;
 
-	d->cpuid_read_at = 0;
+	d->bufs->cpuid_of = NULL;
 	for (;;) {
 		/* Not zeroed: the kernel writes nent entries, and a set fills
 		 * the extra ones itself. */
@@ -825,16 +887,17 @@ static int cpuid_read(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 
 		if (r)
 			return r;
-		d->cpuid->nent = (uint32_t)cap;
-		d->cpuid->padding = 0;
-		r = kvmreg_vcpu_ioctl(vcpu, KVM_GET_CPUID2, d->cpuid);
+		d->bufs->cpuid->nent = (uint32_t)cap;
+		d->bufs->cpuid->padding = 0;
+		r = kvmreg_vcpu_ioctl(vcpu, KVM_GET_CPUID2, d->bufs->cpuid);
 		if (r == -E2BIG && cap < 16 * CPUID_ENTRIES) {
 			cap *= 2;
 			continue;
 		}
 		if (r < 0)
 			return r;
-		d->cpuid_read_at = vcpu->ioctls;
+		d->bufs->cpuid_of = vcpu;
+		d->bufs->cpuid_read_at = vcpu->ioctls;
 		return 0;
 	}
 }
@@ -913,7 +976,7 @@ static int cpuid_get(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		struct kvm_cpuid_entry2 *e = cpuid_find(d->cpuid,
+		struct kvm_cpuid_entry2 *e = cpuid_find(d->bufs->cpuid,
 							cpuid_key(keys, ids, i),
 							&hint);
 
@@ -971,13 +1034,13 @@ static int cpuid_patch(struct kvm_cpuid2 *t, size_t n, const uint64_t *ids,
 	return refused;
 }
 
-/* KVM_SET_CPUID2 of d->cpuid; how many of the n registers failed. */
+/* KVM_SET_CPUID2 of d->bufs->cpuid; how many of the n registers failed. */
 static int cpuid_send(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
 		      int *errs, int refused)
 {
-	int r = kvmreg_vcpu_ioctl(vcpu, KVM_SET_CPUID2, d->cpuid);
+	int r = kvmreg_vcpu_ioctl(vcpu, KVM_SET_CPUID2, d->bufs->cpuid);
 
-	d->cpuid_read_at = 0;	/* the kernel adjusts what it takes */
+	d->bufs->cpuid_of = NULL;	/* the kernel adjusts what it takes */
 	if (r >= 0) {
 		for (size_t i = 0; i < n; i++)
 			if (errs[i] == 1)
@@ -1000,7 +1063,7 @@ static int cpuid_set(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
 
 	if (r < 0)
 		return r;
-	r = cpuid_patch(d->cpuid, n, ids, keys, vals, errs, false);
+	r = cpuid_patch(d->bufs->cpuid, n, ids, keys, vals, errs, false);
 	return cpuid_send(vcpu, d, n, errs, r);
 }
 
@@ -1031,17 +1094,18 @@ static int cpuid_restore_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		r = cpuid_room(d, n);
 		if (r)
 			return r;
-		d->cpuid->nent = 0;
-		d->cpuid->padding = 0;
-		r = cpuid_patch(d->cpuid, n, ids, keys, vals, errs, true);
+		d->bufs->cpuid->nent = 0;
+		d->bufs->cpuid->padding = 0;
+		r = cpuid_patch(d->bufs->cpuid, n, ids, keys, vals, errs, true);
 		return cpuid_send(vcpu, d, n, errs, r);
 	}
-	if (fresh || !d->cpuid_read_at || d->cpuid_read_at != vcpu->ioctls)
+	if (fresh || d->bufs->cpuid_of != vcpu ||
+	    d->bufs->cpuid_read_at != vcpu->ioctls)
 		return cpuid_set(vcpu, d, n, ids, keys, vals, errs);
-	r = cpuid_room(d, d->cpuid->nent + n);
+	r = cpuid_room(d, d->bufs->cpuid->nent + n);
 	if (r)
 		return r;
-	r = cpuid_patch(d->cpuid, n, ids, keys, vals, errs, false);
+	r = cpuid_patch(d->bufs->cpuid, n, ids, keys, vals, errs, false);
 	return cpuid_send(vcpu, d, n, errs, r);
 }
 
@@ -1095,13 +1159,27 @@ struct blob_gap {
 	uint32_t off, len;
 };
 
+/*
+ * Per run, whether its values were contiguous at the last call in one
+ * direction, and where the first was. When the core passes the same
+ * pointers again (the next checkpoint's state, its rollback buffer), the
+ * copies need none of them: at hundreds of vCPUs, every array a call
+ * reads is a cache miss.
+ */
+struct blob_vals_seen {
+	bool valid;
+	bool *follows;		/* per run */
+	uint8_t **first;	/* per run: its first value */
+};
+
 struct blob_memo {
 	bool planned;		/* false: an sregs batch that needs kvm_sregs too */
 	uint32_t covered;	/* distinct parts the batch names */
 	size_t missing;		/* registers the struct lacks */
 	size_t runs, gaps;
-	struct blob_run *run;	/* in the same allocation */
+	struct blob_run *run;	/* in the same allocation, as all below */
 	struct blob_gap *gap;	/* bytes of the struct no part covers */
+	struct blob_vals_seen seen[2];	/* by direction: get, set */
 	struct blob_part {
 		uint32_t off, len, size;
 		int err;	/* 0, or why the struct lacks the register */
@@ -1139,7 +1217,11 @@ static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 	/* n parts cut the struct into at most n + 1 gaps */
 	struct blob_memo *m = malloc(sizeof(*m) + (n + 1) * sizeof(m->parts[0]) +
 				     (n + 1) * sizeof(*m->run) +
-				     (n + 2) * sizeof(*m->gap));
+				     (n + 2) * sizeof(*m->gap) +
+				     2 * (n + 1) * sizeof(uint8_t *) +
+				     2 * (n + 1) * sizeof(bool));
+	uint8_t **firsts;
+	bool *follows;
 
 	if (!m)
 		return NULL;
@@ -1149,7 +1231,14 @@ static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 	m->runs = 0;
 	m->run = (struct blob_run *)&m->parts[n + 1];
 	m->gap = (struct blob_gap *)&m->run[n + 1];
-	memset(d->seen, 0, blob_members(b, d));
+	firsts = (uint8_t **)&m->gap[n + 2];
+	follows = (bool *)&firsts[2 * (n + 1)];
+	for (int dir = 0; dir < 2; dir++) {
+		m->seen[dir].valid = false;
+		m->seen[dir].first = firsts + dir * (n + 1);
+		m->seen[dir].follows = follows + dir * (n + 1);
+	}
+	memset(d->bufs->seen, 0, blob_members(b, d));
 	for (size_t i = 0; i < n; i++) {
 		struct blob_part *p = &m->parts[i];
 		struct blob_run *last = m->runs ? &m->run[m->runs - 1] : NULL;
@@ -1167,8 +1256,8 @@ static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 		p->err = part < 0 ? part : 0;
 		if (part < 0) {
 			m->missing++;
-		} else if (!d->seen[part]) {
-			d->seen[part] = 1;
+		} else if (!d->bufs->seen[part]) {
+			d->bufs->seen[part] = 1;
 			m->covered++;
 		}
 		plain = !p->err && p->len == p->size;
@@ -1205,23 +1294,45 @@ static inline bool run_values_follow(const struct blob_memo *m,
 	return true;
 }
 
+/* For each run of m, whether vals has its values contiguous, and where
+ * the first is. */
+static const struct blob_vals_seen *runs_follow(struct blob_memo *m, bool set,
+						uint8_t *const *vals,
+						int same_vals)
+{
+	struct blob_vals_seen *seen = &m->seen[set];
+
+	if (seen->valid && same_vals)
+		return seen;
+	for (size_t k = 0; k < m->runs; k++) {
+		seen->follows[k] = m->run[k].bytes &&
+				   run_values_follow(m, &m->run[k], vals);
+		seen->first[k] = vals[m->run[k].first];
+	}
+	seen->valid = true;
+	return seen;
+}
+
 /* blob_get() with the parts worked out; how many registers failed. */
 static int blob_get_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-			 enum blob b, const struct blob_memo *m, size_t n,
-			 uint8_t *const *vals, int *errs)
+			 enum blob b, struct blob_memo *m, size_t n,
+			 uint8_t *const *vals, int same_vals, int *errs)
 {
-	int r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
+	int r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->bufs->blob);
+	const struct blob_vals_seen *seen;
 
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
 			errs[i] = m->parts[i].err ? m->parts[i].err : r;
 		return (int)n;
 	}
+	seen = runs_follow(m, false, vals, same_vals);
 	for (size_t k = 0; k < m->runs; k++) {
 		const struct blob_run *run = &m->run[k];
 
-		if (run->bytes && run_values_follow(m, run, vals)) {
-			memcpy(vals[run->first], d->blob + run->off, run->bytes);
+		if (seen->follows[k]) {
+			memcpy(seen->first[k], d->bufs->blob + run->off,
+			       run->bytes);
 			memset(&errs[run->first], 0, run->count * sizeof(*errs));
 			continue;
 		}
@@ -1231,7 +1342,7 @@ static int blob_get_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			errs[i] = p->err;
 			if (p->err)
 				continue;
-			memcpy(vals[i], d->blob + p->off, p->len);
+			memcpy(vals[i], d->bufs->blob + p->off, p->len);
 			memset(vals[i] + p->len, 0, p->size - p->len);
 		}
 	}
@@ -1244,25 +1355,27 @@ static int blob_get_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
  * before it is negative.
  */
 static int blob_set_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-			 enum blob b, const struct blob_memo *m, size_t n,
+			 enum blob b, struct blob_memo *m, size_t n,
 			 const uint64_t *ids, const uint8_t *const *vals,
-			 int *errs)
+			 int same_vals, int *errs)
 {
 	bool whole = m->covered == blob_members(b, d);
+	const struct blob_vals_seen *seen =
+		runs_follow(m, true, (uint8_t *const *)vals, same_vals);
 	int r = 0, failed = 0;
 
 	if (whole) {
 		for (size_t k = 0; k < m->gaps; k++)
-			memset(d->blob + m->gap[k].off, 0, m->gap[k].len);
+			memset(d->bufs->blob + m->gap[k].off, 0, m->gap[k].len);
 	} else {
-		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->blob);
+		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->bufs->blob);
 	}
 	for (size_t k = 0; k < m->runs; k++) {
 		const struct blob_run *run = &m->run[k];
 
-		if (r >= 0 && run->bytes &&
-		    run_values_follow(m, run, (uint8_t *const *)vals)) {
-			memcpy(d->blob + run->off, vals[run->first], run->bytes);
+		if (r >= 0 && seen->follows[k]) {
+			memcpy(d->bufs->blob + run->off, seen->first[k],
+			       run->bytes);
 			memset(&errs[run->first], 0, run->count * sizeof(*errs));
 			continue;
 		}
@@ -1293,12 +1406,12 @@ static int blob_set_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 				continue;
 			}
 			errs[i] = 0;
-			memcpy(d->blob + p->off, vals[i], p->len);
+			memcpy(d->bufs->blob + p->off, vals[i], p->len);
 		}
 	}
 	if (r < 0)
 		return failed;
-	r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->blob);
+	r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->bufs->blob);
 	if (r >= 0)
 		return failed;
 	for (size_t i = 0; i < n; i++)
@@ -1370,34 +1483,38 @@ static uint64_t *cpuid_memo_make(size_t n, const uint64_t *ids)
 }
 
 /*
- * An MSR batch of up to MSR_BATCH: the kvm_msrs it sends, indexes filled
- * in. While every MSR is taken, one call does it; after a refusal,
- * msr_io() goes on from there, as it would have.
+ * An MSR batch of up to MSR_BATCH: its indexes. While every MSR is taken,
+ * one call does it; after a refusal, msr_io() goes on from there, as it
+ * would have.
  */
-static struct kvm_msrs *msr_memo_make(size_t n, const uint64_t *ids)
+static uint32_t *msr_memo_make(size_t n, const uint64_t *ids)
 {
-	struct kvm_msrs *msrs;
+	uint32_t *index;
 
 	if (n > MSR_BATCH)
 		return NULL;
-	msrs = calloc(1, sizeof(*msrs) + (n + 1) * sizeof(msrs->entries[0]));
-	if (!msrs)
-		return NULL;
-	msrs->nmsrs = (uint32_t)n;
-	for (size_t i = 0; i < n; i++)
-		msrs->entries[i].index = (uint32_t)ids[i];
-	return msrs;
+	index = malloc((n + 1) * sizeof(*index));
+	for (size_t i = 0; index && i < n; i++)
+		index[i] = (uint32_t)ids[i];
+	return index;
 }
 
 static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-		       struct kvm_msrs *msrs, bool set, size_t n,
+		       const uint32_t *index, bool set, size_t n,
 		       const uint64_t *ids, uint8_t *const *vals, int *errs)
 {
+	struct kvm_msrs *msrs = d->bufs->msrs;
 	size_t done;
 	int r;
 
-	for (size_t i = 0; set && i < n; i++)
-		memcpy(&msrs->entries[i].data, vals[i], 8);
+	msrs->nmsrs = (uint32_t)n;
+	msrs->pad = 0;
+	for (size_t i = 0; i < n; i++) {
+		msrs->entries[i].index = index[i];
+		msrs->entries[i].reserved = 0;
+		if (set)
+			memcpy(&msrs->entries[i].data, vals[i], 8);
+	}
 	r = kvmreg_vcpu_ioctl(vcpu, set ? KVM_SET_MSRS : KVM_GET_MSRS, msrs);
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
@@ -1420,8 +1537,8 @@ static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
  * set()'s read (cpuid_restore_set). */
 static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 			   enum kvmreg_batch_mode mode, size_t n,
-			   const uint64_t *ids, uint8_t *const *vals, int *errs,
-			   void **memo)
+			   const uint64_t *ids, uint8_t *const *vals,
+			   int same_vals, int *errs, void **memo)
 {
 	struct x86_data *d = x86_data(vcpu);
 	bool set = mode != KVMREG_BATCH_GET;
@@ -1440,9 +1557,9 @@ static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 		if (m && m->planned)
 			return set ? blob_set_memo(vcpu, d, (enum blob)b, m, n, ids,
 						   (const uint8_t *const *)vals,
-						   errs) :
+						   same_vals, errs) :
 				     blob_get_memo(vcpu, d, (enum blob)b, m, n,
-						   vals, errs);
+						   vals, same_vals, errs);
 		return group_access(vcpu, group, set, n, ids, vals, errs);
 	}
 	if (group == KVMREG_X86_G_MSRS) {
@@ -1514,8 +1631,8 @@ static int list_cpuid(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	if (err < 0)
 		return kvmreg_set_error(err, "KVM_GET_CPUID2: %s",
 					strerror(-err));
-	for (uint32_t k = 0; !err && k < d->cpuid->nent; k++) {
-		const struct kvm_cpuid_entry2 *e = &d->cpuid->entries[k];
+	for (uint32_t k = 0; !err && k < d->bufs->cpuid->nent; k++) {
+		const struct kvm_cpuid_entry2 *e = &d->bufs->cpuid->entries[k];
 		uint32_t member;
 
 		if (kvmreg_x86_cpuid_member(e->function, e->index, &member)) {

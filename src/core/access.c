@@ -52,6 +52,7 @@ static void shape_free(struct kvmreg_shape *sh)
 	for (size_t b = 0; sh->memos && b < sh->batches; b++)
 		free(sh->memos[b]);
 	free(sh->memos);
+	free(sh->batch_vals);
 	free(sh->segment_ends);
 	free(sh->step);
 	free(sh->vals);
@@ -136,18 +137,20 @@ struct kvmreg_shape *kvmreg_shape_begin(enum kvmreg_shape_kind kind,
 	sh->starts = calloc(n + 2, sizeof(*sh->starts));
 	sh->keys = malloc((n + 1) * sizeof(*sh->keys));
 	sh->memos = calloc(n + 1, sizeof(*sh->memos));
+	sh->batch_vals = calloc(2 * (n + 1), sizeof(*sh->batch_vals));
 	sh->segment_ends = malloc((n + 1) * sizeof(*sh->segment_ends));
 	sh->vals = malloc((n + 1) * sizeof(*sh->vals));
 	sh->errs = malloc((n + 1) * sizeof(*sh->errs));
 	if (kind == KVMREG_SHAPE_RESTORE)
 		sh->step = malloc((n + 1) * sizeof(*sh->step));
 	if (!sh->key || !sh->order || !sh->ids || !sh->starts || !sh->keys ||
-	    !sh->memos || !sh->segment_ends || !sh->vals || !sh->errs ||
+	    !sh->memos || !sh->batch_vals || !sh->segment_ends || !sh->vals || !sh->errs ||
 	    (kind == KVMREG_SHAPE_RESTORE && !sh->step))
 		goto nomem;
 	for (size_t i = 0; i < n; i++, p += stride)
 		memcpy(&sh->key[i], p, sizeof(*sh->key));
 	sh->users = 1;
+	sh->vals_gen = 2;	/* 1: before_vals, which never change */
 	return sh;
 nomem:
 	shape_free(sh);
@@ -311,7 +314,9 @@ static size_t run_batch(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
 	const struct kvmreg_group_ops *g = vcpu->driver->groups;
 	size_t first = sh->starts[b], count = sh->starts[b + 1] - first;
 	size_t failed = 0;
-	int r;
+	struct kvmreg_batch_vals *last;
+	uint64_t gen;
+	int r, same;
 
 	if (sh->keys[b] == 0) {
 		errs[first] = mode == KVMREG_BATCH_GET ?
@@ -320,8 +325,16 @@ static size_t run_batch(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
 		return errs[first] != 0;
 	}
 	if (g->batch) {
+		/* The shape's own arrays say when their pointers change;
+		 * anyone else's could have. */
+		gen = vals == sh->vals ? sh->vals_gen :
+		      vals == sh->before_vals ? 1 : 0;
+		last = &sh->batch_vals[2 * b + (mode != KVMREG_BATCH_GET)];
+		same = gen && last->vals == vals && last->gen == gen;
+		last->vals = vals;
+		last->gen = gen;
 		r = g->batch(vcpu, sh->keys[b], mode, count, sh->ids + first,
-			     vals + first, errs + first, &sh->memos[b]);
+			     vals + first, same, errs + first, &sh->memos[b]);
 		if (r >= 0)
 			return (size_t)r;
 	} else {
@@ -404,6 +417,7 @@ int kvmreg_read_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 	err = shape_scratch(sh, &pos_vals, &pos_errs, &own);
 	if (!err) {
 		sh->vals_base = NULL;
+		sh->vals_gen++;
 		for (size_t pos = 0; pos < n; pos++)
 			pos_vals[pos] = vals[sh->order[pos]];
 		kvmreg_shape_read(vcpu, sh, 0, pos_vals, pos_errs);
@@ -447,6 +461,7 @@ int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 		err = shape_scratch(sh, &pos_vals, &pos_errs, &own);
 		if (!err) {
 			sh->vals_base = NULL;
+			sh->vals_gen++;
 			for (size_t pos = 0; pos < n; pos++)
 				pos_vals[pos] = (uint8_t *)vals[sh->order[pos]];
 			kvmreg_shape_write(vcpu, sh, 0, sh->batches,
@@ -533,6 +548,7 @@ static int read_repeat(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 		for (size_t pos = 0; pos < n; pos++)
 			sh->vals[pos] = state->data + sh->value_offsets[pos];
 		sh->vals_base = state->data;
+		sh->vals_gen++;
 	}
 	failed = kvmreg_shape_read(vcpu, sh, 0, sh->vals, sh->errs);
 	kvmreg_shape_release(sh);

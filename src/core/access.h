@@ -51,13 +51,21 @@ struct kvmreg_shape {
 	size_t *starts;		/* batch -> first position; [batches] = n */
 	uint32_t *keys;		/* batch -> group key; 0: one ONE_REG id */
 	void **memos;		/* batch -> the driver's (group_ops.batch) */
+	/* batch, direction -> the value pointers it was last given, so the
+	 * driver can be told they are the same (group_ops.batch) */
+	struct kvmreg_batch_vals {
+		const void *vals;
+		uint64_t gen;
+	} *batch_vals;
 	size_t batches;
 	size_t *segment_ends;	/* segment -> its end batch */
 	size_t segments;
 	size_t *step;		/* restore: position -> index in restore order */
 	size_t filled;		/* positions placed so far, while building */
-	/* Per call, by position; reused, so a repeat allocates nothing. */
+	/* Per call, by position; reused, so a repeat allocates nothing.
+	 * vals_gen counts the times vals was filled anew. */
 	uint8_t **vals;
+	uint64_t vals_gen;
 	int *errs;
 	/* Restore: the values before the first write, for the rollback. */
 	uint8_t *before;

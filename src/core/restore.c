@@ -293,6 +293,7 @@ static int state_values(const struct kvmreg_state *state,
 		for (size_t pos = 0; pos < sh->n; pos++)
 			sh->vals[pos] = state->data + sh->value_offsets[pos];
 		sh->vals_base = state->data;
+		sh->vals_gen++;
 	}
 	return 0;
 }
