@@ -47,12 +47,9 @@ static void shape_free(struct kvmreg_shape *sh)
 	free(sh->key);
 	free(sh->order);
 	free(sh->ids);
-	free(sh->starts);
-	free(sh->keys);
-	for (size_t b = 0; sh->memos && b < sh->batches; b++)
-		free(sh->memos[b]);
-	free(sh->memos);
-	free(sh->batch_vals);
+	for (size_t b = 0; sh->batch && b < sh->batches; b++)
+		free(sh->batch[b].memo);
+	free(sh->batch);
 	free(sh->segment_ends);
 	free(sh->step);
 	free(sh->vals);
@@ -134,17 +131,14 @@ struct kvmreg_shape *kvmreg_shape_begin(enum kvmreg_shape_kind kind,
 	sh->key = malloc((n + 1) * sizeof(*sh->key));
 	sh->order = malloc((n + 1) * sizeof(*sh->order));
 	sh->ids = malloc((n + 1) * sizeof(*sh->ids));
-	sh->starts = calloc(n + 2, sizeof(*sh->starts));
-	sh->keys = malloc((n + 1) * sizeof(*sh->keys));
-	sh->memos = calloc(n + 1, sizeof(*sh->memos));
-	sh->batch_vals = calloc(2 * (n + 1), sizeof(*sh->batch_vals));
+	sh->batch = calloc(n + 2, sizeof(*sh->batch));
 	sh->segment_ends = malloc((n + 1) * sizeof(*sh->segment_ends));
 	sh->vals = malloc((n + 1) * sizeof(*sh->vals));
 	sh->errs = malloc((n + 1) * sizeof(*sh->errs));
 	if (kind == KVMREG_SHAPE_RESTORE)
 		sh->step = malloc((n + 1) * sizeof(*sh->step));
-	if (!sh->key || !sh->order || !sh->ids || !sh->starts || !sh->keys ||
-	    !sh->memos || !sh->batch_vals || !sh->segment_ends || !sh->vals || !sh->errs ||
+	if (!sh->key || !sh->order || !sh->ids || !sh->batch ||
+	    !sh->segment_ends || !sh->vals || !sh->errs ||
 	    (kind == KVMREG_SHAPE_RESTORE && !sh->step))
 		goto nomem;
 	for (size_t i = 0; i < n; i++, p += stride)
@@ -164,12 +158,12 @@ static size_t batch_of_key(struct kvmreg_shape *sh, size_t first, uint32_t key,
 			   size_t *last)
 {
 	/* Neighbouring ids mostly share a group: try the last hit first. */
-	if (*last < sh->batches && sh->keys[*last] == key)
+	if (*last < sh->batches && sh->batch[*last].key == key)
 		return *last;
 	for (size_t b = first; b < sh->batches; b++)
-		if (sh->keys[b] == key)
+		if (sh->batch[b].key == key)
 			return *last = b;
-	sh->keys[sh->batches] = key;
+	sh->batch[sh->batches].key = key;
 	return *last = sh->batches++;
 }
 
@@ -190,7 +184,7 @@ int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
 		uint32_t key = group_of(vcpu, sh->key[idx ? idx[from + k] : from + k]);
 
 		if (key == 0) {
-			sh->keys[sh->batches] = 0;
+			sh->batch[sh->batches].key = 0;
 			batch[k] = sh->batches++;
 		} else {
 			batch[k] = batch_of_key(sh, first_batch, key, &last);
@@ -201,7 +195,7 @@ int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
 	for (size_t b = first_batch, pos = sh->filled; b < sh->batches; b++) {
 		size_t size = fill[b - first_batch];
 
-		sh->starts[b] = pos;
+		sh->batch[b].first = pos;
 		fill[b - first_batch] = pos;
 		pos += size;
 	}
@@ -215,7 +209,7 @@ int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
 			sh->step[pos] = from + k;
 	}
 	sh->filled += count;
-	sh->starts[sh->batches] = sh->filled;
+	sh->batch[sh->batches].first = sh->filled;
 	sh->segment_ends[sh->segments++] = sh->batches;
 	free(batch);
 	free(fill);
@@ -312,13 +306,14 @@ static size_t run_batch(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
 			int *errs)
 {
 	const struct kvmreg_group_ops *g = vcpu->driver->groups;
-	size_t first = sh->starts[b], count = sh->starts[b + 1] - first;
+	struct kvmreg_batch_plan *bp = &sh->batch[b];
+	size_t first = bp->first, count = bp[1].first - first;
 	size_t failed = 0;
 	struct kvmreg_batch_vals *last;
 	uint64_t gen;
 	int r, same;
 
-	if (sh->keys[b] == 0) {
+	if (bp->key == 0) {
 		errs[first] = mode == KVMREG_BATCH_GET ?
 			kvmreg_one_reg_get(vcpu, sh->ids[first], vals[first]) :
 			kvmreg_one_reg_set(vcpu, sh->ids[first], vals[first]);
@@ -329,19 +324,19 @@ static size_t run_batch(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
 		 * anyone else's could have. */
 		gen = vals == sh->vals ? sh->vals_gen :
 		      vals == sh->before_vals ? 1 : 0;
-		last = &sh->batch_vals[2 * b + (mode != KVMREG_BATCH_GET)];
+		last = &bp->last[mode != KVMREG_BATCH_GET];
 		same = gen && last->vals == vals && last->gen == gen;
 		last->vals = vals;
 		last->gen = gen;
-		r = g->batch(vcpu, sh->keys[b], mode, count, sh->ids + first,
-			     vals + first, same, errs + first, &sh->memos[b]);
+		r = g->batch(vcpu, bp->key, mode, count, sh->ids + first,
+			     vals + first, same, errs + first, &bp->memo);
 		if (r >= 0)
 			return (size_t)r;
 	} else {
 		r = mode == KVMREG_BATCH_GET ?
-			g->get(vcpu, sh->keys[b], count, sh->ids + first,
+			g->get(vcpu, bp->key, count, sh->ids + first,
 			       vals + first, errs + first) :
-			g->set(vcpu, sh->keys[b], count, sh->ids + first,
+			g->set(vcpu, bp->key, count, sh->ids + first,
 			       (const uint8_t *const *)(vals + first),
 			       errs + first);
 	}

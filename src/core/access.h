@@ -48,15 +48,18 @@ struct kvmreg_shape {
 	size_t n;
 	size_t *order;		/* position -> index into key */
 	uint64_t *ids;		/* by position */
-	size_t *starts;		/* batch -> first position; [batches] = n */
-	uint32_t *keys;		/* batch -> group key; 0: one ONE_REG id */
-	void **memos;		/* batch -> the driver's (group_ops.batch) */
-	/* batch, direction -> the value pointers it was last given, so the
-	 * driver can be told they are the same (group_ops.batch) */
-	struct kvmreg_batch_vals {
-		const void *vals;
-		uint64_t gen;
-	} *batch_vals;
+	/* By batch, in one array: what running a batch reads, together. */
+	struct kvmreg_batch_plan {
+		size_t first;	/* first position; [batches].first = n */
+		uint32_t key;	/* group key; 0: one ONE_REG id */
+		void *memo;	/* the driver's (group_ops.batch) */
+		/* by direction (get, set): the value pointers it was last
+		 * given, so the driver can be told they are the same */
+		struct kvmreg_batch_vals {
+			const void *vals;
+			uint64_t gen;
+		} last[2];
+	} *batch;
 	size_t batches;
 	size_t *segment_ends;	/* segment -> its end batch */
 	size_t segments;

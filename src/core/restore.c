@@ -335,8 +335,8 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 	for (size_t seg = 0; seg < sh->segments; seg++) {
 		size_t end_batch = sh->segment_ends[seg], failed;
 
-		first = sh->starts[first_batch];
-		end = sh->starts[end_batch];
+		first = sh->batch[first_batch].first;
+		end = sh->batch[end_batch].first;
 		failed = kvmreg_shape_write(vcpu, sh, first_batch, end_batch,
 					    keep_rollback ? KVMREG_BATCH_RESTORE :
 						KVMREG_BATCH_RESTORE_FRESH,
