@@ -149,7 +149,9 @@ static int setup(void)
 				i, strerror(errno));
 			return -1;
 		}
-		if (kvmreg_vcpu_attach(kvm_fd, vm_fd, s->fd, &s->vcpu))
+		if (!i)
+			s->vcpu = scratch.vcpu;
+		else if (kvmreg_vcpu_attach(kvm_fd, vm_fd, s->fd, &s->vcpu))
 			return -1;
 		/* vCPU 0 was set up by the scratch VM; give the others its
 		 * CPUID (and everything else) the library's way. */
