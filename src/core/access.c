@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,7 @@ static void shape_free(struct kvmreg_shape *sh)
 	free(sh->step);
 	free(sh->vals);
 	free(sh->errs);
-	free(sh->before);
+	free(sh->before_offsets);
 	free(sh->before_vals);
 	free(sh->before_errs);
 	kvmreg_state_template_free(&sh->tmpl);
@@ -144,7 +146,7 @@ struct kvmreg_shape *kvmreg_shape_begin(enum kvmreg_shape_kind kind,
 	for (size_t i = 0; i < n; i++, p += stride)
 		memcpy(&sh->key[i], p, sizeof(*sh->key));
 	sh->users = 1;
-	sh->vals_gen = 2;	/* 1: before_vals, which never change */
+	sh->vals_gen = 1;
 	return sh;
 nomem:
 	shape_free(sh);
@@ -236,27 +238,93 @@ static void shape_cache(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh)
 int kvmreg_shape_finish(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh)
 {
 	if (sh->kind == KVMREG_SHAPE_RESTORE) {
-		size_t total = 0;
-
 		sh->before_vals = malloc((sh->n + 1) * sizeof(*sh->before_vals));
 		sh->before_errs = malloc((sh->n + 1) * sizeof(*sh->before_errs));
 		sh->value_offsets = malloc((sh->n + 1) *
 					   sizeof(*sh->value_offsets));
-		for (size_t pos = 0; pos < sh->n; pos++)
-			total += kvmreg_size_of(sh->ids[pos]);
-		sh->before = malloc(total + 1);
+		sh->before_offsets = malloc((sh->n + 1) *
+					    sizeof(*sh->before_offsets));
 		if (!sh->before_vals || !sh->before_errs || !sh->value_offsets ||
-		    !sh->before) {
+		    !sh->before_offsets) {
 			shape_free(sh);
 			return kvmreg_set_error(-ENOMEM, "out of memory");
 		}
-		for (size_t pos = 0, off = 0; pos < sh->n; pos++) {
-			sh->before_vals[pos] = sh->before + off;
-			off += kvmreg_size_of(sh->ids[pos]);
+		for (size_t pos = 0; pos < sh->n; pos++) {
+			sh->before_offsets[pos] = sh->before_len;
+			sh->before_len += kvmreg_size_of(sh->ids[pos]);
 		}
 	}
 	if (sh->n >= KVMREG_SHAPE_MIN_CACHED)
 		shape_cache(vcpu, sh);
+	return 0;
+}
+
+/*
+ * A buffer per thread for the rollback read: the values before a restore
+ * are needed only until it returns, and a thread that restores many vCPUs
+ * finds one buffer in its cache where one per vCPU would be cold.
+ */
+struct thread_buffer {
+	uint8_t *p;
+	size_t cap;
+};
+
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_key_once = PTHREAD_ONCE_INIT;
+static bool buffer_key_made;
+static _Thread_local struct thread_buffer *thread_buffer;
+
+static void buffer_free(void *p)
+{
+	struct thread_buffer *b = p;
+
+	if (b)
+		free(b->p);
+	free(b);
+}
+
+static void buffer_key_make(void)
+{
+	buffer_key_made = pthread_key_create(&buffer_key, buffer_free) == 0;
+}
+
+static uint8_t *thread_buffer_of(size_t size)
+{
+	struct thread_buffer *b = thread_buffer;
+	void *p;
+
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return NULL;
+		/* Freed when the thread ends. */
+		pthread_once(&buffer_key_once, buffer_key_make);
+		if (buffer_key_made)
+			pthread_setspecific(buffer_key, b);
+		thread_buffer = b;
+	}
+	if (b->cap < size + 1) {
+		p = realloc(b->p, size + 1);
+		if (!p)
+			return NULL;
+		b->p = p;
+		b->cap = size + 1;
+	}
+	return b->p;
+}
+
+int kvmreg_shape_bind_before(struct kvmreg_shape *sh)
+{
+	uint8_t *base = thread_buffer_of(sh->before_len);
+
+	if (!base)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	if (base == sh->before_base)
+		return 0;
+	for (size_t pos = 0; pos < sh->n; pos++)
+		sh->before_vals[pos] = base + sh->before_offsets[pos];
+	sh->before_base = base;
+	sh->before_gen++;
 	return 0;
 }
 
@@ -323,7 +391,7 @@ static size_t run_batch(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
 		/* The shape's own arrays say when their pointers change;
 		 * anyone else's could have. */
 		gen = vals == sh->vals ? sh->vals_gen :
-		      vals == sh->before_vals ? 1 : 0;
+		      vals == sh->before_vals ? sh->before_gen : 0;
 		last = &bp->last[mode != KVMREG_BATCH_GET];
 		same = gen && last->vals == vals && last->gen == gen;
 		last->vals = vals;

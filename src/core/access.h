@@ -70,8 +70,13 @@ struct kvmreg_shape {
 	uint8_t **vals;
 	uint64_t vals_gen;
 	int *errs;
-	/* Restore: the values before the first write, for the rollback. */
-	uint8_t *before;
+	/* Restore: the values before the first write, for the rollback, in
+	 * this thread's buffer (kvmreg_shape_bind_before): before_vals point
+	 * at before_base + before_offsets. before_gen counts rebindings. */
+	size_t *before_offsets;
+	size_t before_len;
+	uint8_t *before_base;
+	uint64_t before_gen;
 	uint8_t **before_vals;
 	int *before_errs;
 	/* Where each position's value is in a state of this layout
@@ -111,6 +116,9 @@ int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
  * shape is freed. */
 int kvmreg_shape_finish(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh);
 void kvmreg_shape_release(struct kvmreg_shape *sh);
+
+/* Point sh->before_vals into this thread's buffer for a rollback read. */
+int kvmreg_shape_bind_before(struct kvmreg_shape *sh);
 
 /* Read every batch (reverse: last batch first) into vals, by position.
  * Returns how many registers failed. */

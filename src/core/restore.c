@@ -329,8 +329,12 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 	 * the last one read: a driver whose write of part of a group must
 	 * read the group first (x86 CPUID) can use this read instead.
 	 */
-	if (keep_rollback)
+	if (keep_rollback) {
+		err = kvmreg_shape_bind_before(sh);
+		if (err)
+			goto out;
 		kvmreg_shape_read(vcpu, sh, 1, sh->before_vals, sh->before_errs);
+	}
 
 	for (size_t seg = 0; seg < sh->segments; seg++) {
 		size_t end_batch = sh->segment_ends[seg], failed;
