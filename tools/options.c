@@ -58,7 +58,7 @@ int cli_parse_opts(int argc, char **argv, const char *allowed,
 	o->arch = kvmreg_arch_host();
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ha:mj", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ha:mj", long_opts, NULL)) != -1) {
 		const char *name = NULL;
 
 		for (const struct option *opt = long_opts; opt->name; opt++)

@@ -1849,8 +1849,16 @@ int kvmreg_x86_64_vcpu_setup(struct kvmreg_scratch *s, unsigned int flags)
 	for (uint32_t k = 0; k < cpuid->nent; k++) {
 		struct kvm_cpuid_entry2 *e = &cpuid->entries[k];
 
+		/*
+		 * The APIC id fields come back as those of the host CPU the
+		 * call ran on; the scratch vCPU is vCPU 0, as a VMM would say,
+		 * so two saves on different host CPUs compare equal.
+		 */
+		if (e->function == 0xb || e->function == 0x1f)
+			e->edx = 0;
 		if (e->function != 1)
 			continue;
+		e->ebx &= 0x00ffffffu;
 		if (has_lapic &&
 		    ioctl(s->kvm_fd, KVM_CHECK_EXTENSION,
 			  KVM_CAP_TSC_DEADLINE_TIMER) > 0)

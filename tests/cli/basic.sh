@@ -31,6 +31,9 @@ for id in 0x603000000013c005 0x6030000000100000 0x8030000002000000 \
 	back=$("$KVMREG" encode --arch "$arch" "$name")
 	check "encode(decode($id)) = $id (name $name)" [ "$back" = "$id" ]
 done
+# Options may follow the operands, as with other GNU tools.
+expect_stdout "option after an operand" "KVM_ARM64_SYS_REG" "$KVMREG" decode 0x603000000013c005 --macro
+
 # Without --arch, a name two architectures share is refused, naming both.
 expect_exit 1 "encode: ambiguous name" "$KVMREG" encode core.pc
 expect_stderr "encode: ambiguous name says so" "say which architecture" "$KVMREG" encode core.pc
