@@ -32,7 +32,7 @@ for id in 0x603000000013c005 0x6030000000100000 0x8030000002000000 \
 	check "encode(decode($id)) = $id (name $name)" [ "$back" = "$id" ]
 done
 # Options may follow the operands, as with other GNU tools.
-expect_stdout "option after an operand" "KVM_ARM64_SYS_REG" "$KVMREG" decode 0x603000000013c005 --macro
+expect_stdout "option after an operand" "ARM64_SYS_REG(3, 0, 0, 0, 5)" "$KVMREG" decode 0x603000000013c005 --macro
 
 # Without --arch, a name two architectures share is refused, naming both.
 expect_exit 1 "encode: ambiguous name" "$KVMREG" encode core.pc
