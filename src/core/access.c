@@ -710,7 +710,7 @@ out:
 }
 
 /* ids and values of a state, as arrays the write path takes. */
-int kvmreg_state_arrays(const struct kvmreg_state *state, uint64_t **ids,
+static int kvmreg_state_arrays(const struct kvmreg_state *state, uint64_t **ids,
 			const uint8_t ***vals)
 {
 	size_t n = kvmreg_state_count(state);

@@ -20,9 +20,6 @@ int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 /* Set kvmreg_error() to "<what> <name> (<id>): <strerror>"; returns err. */
 int kvmreg_describe_failure(uint64_t id, int err, const char *what);
 
-/* The ids and value pointers of a state with values; the caller frees both. */
-int kvmreg_state_arrays(const struct kvmreg_state *state, uint64_t **ids,
-			const uint8_t ***vals);
 
 /*
  * A shape orders a list of ids into batches: each ioctl group's ids

@@ -383,11 +383,6 @@ int kvmreg_state_apply_template(struct kvmreg_state *s,
 	return 0;
 }
 
-uint8_t *kvmreg_state_value_at(struct kvmreg_state *s, size_t i)
-{
-	return s->data + s->entries[i].offset;
-}
-
 void kvmreg_state_clear(struct kvmreg_state *s)
 {
 	s->count = 0;

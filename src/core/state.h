@@ -62,8 +62,6 @@ void kvmreg_state_template_free(struct kvmreg_state_template *tmpl);
 /* state must be empty; its values are then uninitialized. */
 int kvmreg_state_apply_template(struct kvmreg_state *state,
 				const struct kvmreg_state_template *tmpl);
-/* Where the value of the i-th entry lives (it must have one). */
-uint8_t *kvmreg_state_value_at(struct kvmreg_state *state, size_t i);
 /* Drop every entry, keeping the allocations. */
 void kvmreg_state_clear(struct kvmreg_state *state);
 
