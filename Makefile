@@ -21,15 +21,18 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -Isrc/core
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 
-# Pure code (names, tables, formats) of every architecture builds everywhere;
-# each arch's *_host.c holds the ioctls that only run on that architecture.
+# One directory per architecture (src/arch/<arch>/). Its pure code (names,
+# tables, ranks) builds everywhere; its host*.c files hold the ioctls that
+# only run on that architecture, and build only for it.
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
-ARCH_SRCS := $(sort $(filter-out %_host.c,$(wildcard src/arch/*.c)))
-# The arm64 driver's files say arm64, the compiler's triplet aarch64.
-HOST_SRCS := $(wildcard src/arch/$(patsubst aarch64,arm64,$(TARGET_ARCH))_host.c)
+ARCH_SRCS := $(sort $(filter-out src/arch/%/host.c src/arch/%/host_%.c,\
+	       $(wildcard src/arch/*/*.c)))
+# The one triplet-to-directory map: the compiler says aarch64, we say arm64.
+HOST_ARCH := $(patsubst aarch64,arm64,$(TARGET_ARCH))
+HOST_SRCS := $(sort $(wildcard src/arch/$(HOST_ARCH)/host.c src/arch/$(HOST_ARCH)/host_*.c))
 LIB_SRCS  := $(CORE_SRCS) $(ARCH_SRCS) $(HOST_SRCS)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-LIB_HDRS  := include/kvmreg.h $(wildcard src/core/*.h src/arch/*.h src/arch/uapi/*.h)
+LIB_HDRS  := include/kvmreg.h $(wildcard src/core/*.h src/arch/*.h src/arch/*/*.h)
 
 CLI_SRCS  := $(sort $(wildcard tools/*.c))
 CLI_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/uapi/kvm_common.h"
+#include "arch/common/kvm_common.h"
 #include "internal.h"
 #include "state.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "arch/arch.h"
-#include "arch/uapi/kvm_common.h"
+#include "arch/common/kvm_common.h"
 #include "internal.h"
 
 static const struct kvmreg_arch_driver *const drivers[KVMREG_ARCH_COUNT] = {

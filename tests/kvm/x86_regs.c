@@ -17,7 +17,7 @@
 
 #include <linux/kvm.h>
 
-#include "arch/x86_64.h"
+#include "arch/x86_64/private.h"
 #include "internal.h"
 #include "kvmreg.h"
 #include "lib/testutil.h"

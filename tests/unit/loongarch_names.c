@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
-#include "arch/uapi/loongarch.h"
+#include "arch/loongarch64/uapi.h"
 #include "harness.h"
 #include "internal.h"
 #include "kvmreg.h"

@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
-#include "arch/uapi/mips.h"
-#include "arch/uapi/ppc.h"
-#include "arch/uapi/s390.h"
+#include "arch/mips/uapi.h"
+#include "arch/ppc/uapi.h"
+#include "arch/s390/uapi.h"
 #include "harness.h"
 #include "internal.h"
 #include "kvmreg.h"

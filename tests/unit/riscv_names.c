@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
-#include "arch/uapi/riscv.h"
+#include "arch/riscv64/uapi.h"
 #include "harness.h"
 #include "internal.h"
 #include "kvmreg.h"

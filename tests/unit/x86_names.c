@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "arch/arch.h"
-#include "arch/uapi/x86.h"
-#include "arch/x86_64.h"
+#include "arch/x86_64/uapi.h"
+#include "arch/x86_64/private.h"
 #include "harness.h"
 #include "internal.h"
 #include "kvmreg.h"

@@ -4,7 +4,7 @@
  * shadow-stack pointer (KVM_X86_REG_KVM), and of the library-defined ids
  * that stand for the state x86 exposes only through struct ioctls
  * (docs/ids.md); restore ranks (docs/arch-x86.md); volatile marks. The
- * ioctls live in x86_64_host.c.
+ * ioctls live in host.c.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "arch/arch.h"
-#include "arch/uapi/x86.h"
-#include "arch/x86_64.h"
+#include "arch/x86_64/uapi.h"
+#include "arch/x86_64/private.h"
 #include "internal.h"
 
 _Static_assert(KVMREG_X86_SSP_ID == KVM_X86_REG_GUEST_SSP_ID,
@@ -32,7 +32,7 @@ struct msr_name {
 
 static const struct msr_name msr_names[] = {
 #define X86_MSR(index, name, kernel) { index, name, kernel },
-#include "arch/x86_64_msr_names.h"
+#include "arch/x86_64/msr_names.h"
 #undef X86_MSR
 };
 

@@ -21,7 +21,7 @@
 #include <strings.h>
 
 #include "arch/arch.h"
-#include "arch/uapi/riscv.h"
+#include "arch/riscv64/uapi.h"
 #include "internal.h"
 
 #define RV_RESERVED_MASK	0x000fffff00000000ULL

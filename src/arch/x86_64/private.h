@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the x86_64 name code (x86_64.c, builds everywhere) and the x86_64
- * ioctl code (x86_64_host.c, x86 hosts only) share: the encoding of the
+ * ioctl code (host.c, x86 hosts only) share: the encoding of the
  * library-defined ids (docs/ids.md), their members, and the ioctl groups.
  * Uses no kernel header, so both files can include it.
  */
@@ -119,7 +119,7 @@ void kvmreg_x86_cpuid_entry(uint32_t member, uint32_t *function,
 
 uint32_t kvmreg_x86_group_of(uint64_t id);
 
-/* x86_64_host.c, on x86 hosts only. */
+/* host.c, on x86 hosts only. */
 extern const struct kvmreg_group_ops kvmreg_x86_64_groups;
 int kvmreg_x86_64_list_extra(struct kvmreg_vcpu *vcpu,
 			     struct kvmreg_idvec *out,

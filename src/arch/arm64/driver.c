@@ -3,7 +3,7 @@
  * The arm64 driver: names for every kind of id KVM_GET_REG_LIST returns on
  * arm64 (core, system, demultiplexed CCSIDR, firmware, firmware feature
  * bitmaps, SVE), which ids are well formed, restore order and volatility.
- * The ioctls of the scratch vCPU setup live in arm64_host.c.
+ * The ioctls of the scratch vCPU setup live in host.c.
  *
  * Two name styles: short names say what a register is (MPIDR_EL1,
  * core.pc, fw.PSCI_VERSION, sve.Z3[0]); macro names are C expressions over
@@ -17,8 +17,8 @@
 #include <strings.h>
 
 #include "arch/arch.h"
-#include "arch/arm64_sysreg_table.h"
-#include "arch/uapi/arm64.h"
+#include "arch/arm64/sysreg_table.h"
+#include "arch/arm64/uapi.h"
 #include "internal.h"
 
 /* Bits 28..51: no arm64 group uses them; the kernel rejects ids with any

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arch/uapi/kvm_common.h"
+#include "arch/common/kvm_common.h"
 
 /*
  * struct kvm_regs, member for member: core register ids are offsets into it

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arch/uapi/kvm_common.h"
+#include "arch/common/kvm_common.h"
 
 #define KVM_REG_RISCV_TYPE_MASK		0x00000000FF000000ULL
 #define KVM_REG_RISCV_TYPE_SHIFT	24

@@ -9,7 +9,7 @@
 #ifndef KVMREG_UAPI_LOONGARCH_H
 #define KVMREG_UAPI_LOONGARCH_H
 
-#include "arch/uapi/kvm_common.h"
+#include "arch/common/kvm_common.h"
 
 /* Register sets, bits 31..16 of the id (only 18..16 are used). */
 #define KVM_REG_LOONGARCH_GPR		(KVM_REG_LOONGARCH | 0x00000ULL)

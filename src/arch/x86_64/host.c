@@ -18,7 +18,7 @@
 #include <linux/kvm.h>
 
 #include "arch/arch.h"
-#include "arch/x86_64.h"
+#include "arch/x86_64/private.h"
 #include "internal.h"
 
 /* The layouts the library ids describe (docs/ids.md). */

@@ -5,8 +5,8 @@
  * drive s390 vCPUs, so no fallback table, groups or restore order.
  */
 #include "arch/arch.h"
-#include "arch/flat_names.h"
-#include "arch/uapi/s390.h"
+#include "arch/common/flat_names.h"
+#include "arch/s390/uapi.h"
 #include "internal.h"
 
 #define REG(macro, group, is_volatile) { macro, #macro, group, is_volatile }

@@ -2,7 +2,7 @@
 /*
  * mips: names only. GPRs and the KVM timer controls from the uapi, the CP0
  * register ids from arch/mips/include/asm/kvm_host.h (the kernel keeps
- * those out of uapi, QEMU copies them): src/arch/uapi/mips.h, generated.
+ * those out of uapi, QEMU copies them): src/arch/mips/uapi.h, generated.
  *
  * Id layout (uapi asm/kvm.h): bits 51..32 zero; 31..16 register set:
  * 0 GPRs (kvm_regs: r0..r31, hi, lo, pc), 1 CP0 (15..8: 0 main CP0 with
@@ -14,8 +14,8 @@
 #include <inttypes.h>
 
 #include "arch/arch.h"
-#include "arch/flat_names.h"
-#include "arch/uapi/mips.h"
+#include "arch/common/flat_names.h"
+#include "arch/mips/uapi.h"
 #include "internal.h"
 
 #define REG(macro, group) { macro, #macro, group, false }

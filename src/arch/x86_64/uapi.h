@@ -10,7 +10,7 @@
 #ifndef KVMREG_UAPI_X86_H
 #define KVMREG_UAPI_X86_H
 
-#include "arch/uapi/kvm_common.h"
+#include "arch/common/kvm_common.h"
 
 /*
  * struct kvm_x86_reg_id: index u32 (bits 0-31), type u8 (32-39), rsvd1 u8

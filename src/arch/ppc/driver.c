@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * ppc: names only, from the KVM_REG_PPC_* list of the kernel's
- * arch/powerpc/include/uapi/asm/kvm.h (src/arch/uapi/ppc.h, generated).
+ * arch/powerpc/include/uapi/asm/kvm.h (src/arch/ppc/uapi.h, generated).
  * Book3S and BookE share the id space; a few numbers carry two registers
  * told apart by size (0x8c: ICP_STATE U64 and MAS0 U32; 0x8d: VP_STATE U128
  * and MAS1 U32; 0xb5: LPCR U32 and LPCR_64 U64).
  */
 #include "arch/arch.h"
-#include "arch/flat_names.h"
-#include "arch/uapi/ppc.h"
+#include "arch/common/flat_names.h"
+#include "arch/ppc/uapi.h"
 #include "internal.h"
 
 #define REG(macro, group) { macro, #macro, group, false }

@@ -22,8 +22,8 @@
 #include <strings.h>
 
 #include "arch/arch.h"
-#include "arch/loongarch_csr_names.h"
-#include "arch/uapi/loongarch.h"
+#include "arch/loongarch64/csr_names.h"
+#include "arch/loongarch64/uapi.h"
 #include "internal.h"
 
 #define LA_SET(id)		((id) & 0x70000ULL)

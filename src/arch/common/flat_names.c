@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "arch/flat_names.h"
-#include "arch/uapi/kvm_common.h"
+#include "arch/common/flat_names.h"
+#include "arch/common/kvm_common.h"
 #include "internal.h"
 
 #define FLAT_RESERVED_MASK 0x000fffff00000000ULL
