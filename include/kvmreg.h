@@ -116,6 +116,18 @@ void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu);
 enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu);
 /* vCPU ioctls this handle has issued: the cost model of every access. */
 uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu);
+/*
+ * Tell the handle that the vCPU's register list may have changed behind
+ * the library's back. A handle keeps the list it enumerated (so
+ * kvmreg_save() costs only its reads) until a write through the library
+ * may change it -- x86 CPUID and feature MSRs, arm64 ID registers and
+ * CLIDR_EL1, riscv ISA and SBI extensions. A VMM that changes the vCPU
+ * model with its own ioctls (KVM_SET_CPUID2, KVM_ENABLE_CAP on the vCPU,
+ * KVM_ARM_VCPU_INIT, its own KVM_SET_ONE_REG of such a register) calls
+ * this afterwards; it makes every handle attached with the same vm_fd
+ * enumerate again at its next need. docs/perf.md has the rule per arch.
+ */
+void kvmreg_vcpu_list_changed(struct kvmreg_vcpu *vcpu);
 
 /* A throwaway VM with one vCPU set up as a VMM would before its first run
  * (arm64: KVM_ARM_VCPU_INIT with the preferred target; x86: supported

@@ -14,6 +14,13 @@
 
 struct kvmreg_idvec;	/* growable id array, src/core/internal.h */
 
+/* kvmreg_arch_driver.list_changed_by(): ordered, the wider change last. */
+enum kvmreg_list_change {
+	KVMREG_LIST_KEPT = 0,
+	KVMREG_LIST_CHANGES_VCPU,
+	KVMREG_LIST_CHANGES_VM,
+};
+
 enum kvmreg_batch_mode {
 	KVMREG_BATCH_GET,
 	KVMREG_BATCH_SET,
@@ -113,6 +120,16 @@ struct kvmreg_arch_driver {
 	 */
 	int (*list_extra)(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
 			  struct kvmreg_idvec *sources);
+
+	/*
+	 * What writing id does to the register list (docs/perf.md): nothing
+	 * (KVMREG_LIST_KEPT), or it may change this vCPU's list
+	 * (KVMREG_LIST_CHANGES_VCPU: x86 CPUID and feature MSRs, riscv ISA and
+	 * SBI extensions) or every vCPU's of the VM (KVMREG_LIST_CHANGES_VM:
+	 * arm64 ID registers). The core keeps a handle's list until a write
+	 * through the library says it changed. NULL: no write changes it.
+	 */
+	int (*list_changed_by)(uint64_t id);
 
 	/* --- access (host arch only; NULL: ONE_REG for every id) --- */
 	const struct kvmreg_group_ops *groups;

@@ -24,6 +24,13 @@ static uint32_t group_of(const struct kvmreg_vcpu *vcpu, uint64_t id)
 	return g && g->group_of ? g->group_of(id) : 0;
 }
 
+static int list_change_of(const struct kvmreg_vcpu *vcpu, uint64_t id)
+{
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+
+	return d->list_changed_by ? d->list_changed_by(id) : KVMREG_LIST_KEPT;
+}
+
 int kvmreg_describe_failure(uint64_t id, int err, const char *what)
 {
 	char name[128];
@@ -183,7 +190,12 @@ int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
 	for (size_t k = 0; k < count; k++) {
-		uint32_t key = group_of(vcpu, sh->key[idx ? idx[from + k] : from + k]);
+		uint64_t id = sh->key[idx ? idx[from + k] : from + k];
+		uint32_t key = group_of(vcpu, id);
+		int change = list_change_of(vcpu, id);
+
+		if (change > sh->list_change)
+			sh->list_change = change;
 
 		if (key == 0) {
 			sh->batch[sh->batches].key = 0;
@@ -439,6 +451,9 @@ size_t kvmreg_shape_write(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
 	for (size_t b = first_batch; b < end_batch; b++)
 		failed += run_batch(vcpu, sh, b, mode, (uint8_t *const *)vals,
 				    errs);
+	/* Even a failed write may have changed the vCPU's model. */
+	if (sh->list_change && first_batch < end_batch)
+		kvmreg_vcpu_list_written(vcpu, sh->list_change);
 	return failed;
 }
 
@@ -460,6 +475,14 @@ static void access_one(struct kvmreg_vcpu *vcpu, int is_write, uint64_t id,
 		       g->get(vcpu, key, 1, &id, (uint8_t *const[]){ val }, err);
 	if (r)
 		*err = r;
+}
+
+/* kvmreg_set and the other writes of one register. */
+static void write_one(struct kvmreg_vcpu *vcpu, uint64_t id, const uint8_t *val,
+		      int *err)
+{
+	access_one(vcpu, 1, id, (uint8_t *)val, err);
+	kvmreg_vcpu_list_written(vcpu, list_change_of(vcpu, id));
 }
 
 int kvmreg_read_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
@@ -516,7 +539,7 @@ int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	void *own;
 
 	if (n == 1) {
-		access_one(vcpu, 1, ids[0], (uint8_t *)vals[0], &errs[0]);
+		write_one(vcpu, ids[0], vals[0], &errs[0]);
 	} else {
 		sh = list_shape(vcpu, ids, n);
 		if (!sh)

@@ -83,6 +83,9 @@ struct kvmreg_shape {
 	uint8_t *vals_base;
 	/* kvmreg_read into an empty state: the layout to stamp on it. */
 	struct kvmreg_state_template tmpl;
+	/* The widest list change a write of its ids makes
+	 * (arch driver's list_changed_by) */
+	int list_change;
 	unsigned int users;	/* calls running on it; never evicted then */
 	int cached;		/* in the handle's cache */
 };

@@ -106,8 +106,8 @@ static int in_base(const struct kvmreg_idvec *base, uint64_t id)
 	return 0;
 }
 
-KVMREG_EXPORT int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
-				  struct kvmreg_list **out)
+int kvmreg_enumerate(struct kvmreg_vcpu *vcpu, unsigned int flags,
+		     struct kvmreg_list **out)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
 	struct kvmreg_idvec base = { 0 }, extra = { 0 }, sources = { 0 };
@@ -152,6 +152,39 @@ out:
 	kvmreg_idvec_free(&extra);
 	kvmreg_idvec_free(&sources);
 	return err;
+}
+
+struct kvmreg_list *kvmreg_list_copy(const struct kvmreg_list *list)
+{
+	struct kvmreg_list *copy = calloc(1, sizeof(*copy));
+
+	if (copy)
+		copy->regs = malloc((list->count + 1) * sizeof(*copy->regs));
+	if (!copy || !copy->regs) {
+		kvmreg_list_free(copy);
+		kvmreg_set_error(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(copy->regs, list->regs, list->count * sizeof(*copy->regs));
+	copy->count = list->count;
+	return copy;
+}
+
+/* The handle's kept list (vcpu.c), unless the caller wants the fallback. */
+KVMREG_EXPORT int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
+				  struct kvmreg_list **out)
+{
+	const struct kvmreg_list *kept;
+	const uint64_t *ids;
+	int err;
+
+	if (flags)
+		return kvmreg_enumerate(vcpu, flags, out);
+	err = kvmreg_vcpu_list(vcpu, &kept, &ids);
+	if (err)
+		return err;
+	*out = kvmreg_list_copy(kept);
+	return *out ? 0 : -ENOMEM;
 }
 
 KVMREG_EXPORT void kvmreg_list_free(struct kvmreg_list *list)

@@ -57,19 +57,45 @@ struct kvmreg_shape;
 /* How many access plans a vCPU handle remembers (src/core/access.c). */
 #define KVMREG_SHAPE_CACHE 4
 
+struct kvmreg_list_watch;	/* changes of one VM's lists (vcpu.c) */
+
 struct kvmreg_vcpu {
 	int kvm_fd;
 	int vm_fd;
 	int fd;
 	const struct kvmreg_arch_driver *driver;
 	uint64_t ioctls;
-	void *arch_data;	/* driver's cache (x86: MSR index list) */
+	void *arch_data;	/* driver's per-handle data (x86: buffers) */
 	void (*arch_data_free)(void *);
 	struct kvmreg_shape *shapes[KVMREG_SHAPE_CACHE];
 	unsigned int shape_next;
+	/*
+	 * The register list, kept from its enumeration until something that
+	 * can change it happens (docs/perf.md): a write through the library
+	 * of a register the driver's list_changed_by() names, here or (for a
+	 * VM-wide change) on another handle of the same VM, or
+	 * kvmreg_vcpu_list_changed(). NULL: enumerate at the next need.
+	 */
+	struct kvmreg_list *list;
+	uint64_t *list_ids;		/* list's ids, for kvmreg_read */
+	struct kvmreg_list_watch *watch;	/* shared by the VM's handles */
+	uint64_t list_seen;		/* watch's count when list was made */
 };
 
 void kvmreg_shapes_free(struct kvmreg_vcpu *vcpu);
+
+/* The handle's register list and its ids, enumerated only if it is not
+ * kept (then kept). Valid until the next write through the handle. */
+int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **list,
+		     const uint64_t **ids);
+/* After a write through the library whose ids list_changed_by() said
+ * change (the widest enum kvmreg_list_change among them). */
+void kvmreg_vcpu_list_written(struct kvmreg_vcpu *vcpu, int change);
+/* Enumerate now, keeping nothing (enum.c). */
+int kvmreg_enumerate(struct kvmreg_vcpu *vcpu, unsigned int flags,
+		     struct kvmreg_list **out);
+/* A copy of list. */
+struct kvmreg_list *kvmreg_list_copy(const struct kvmreg_list *list);
 
 /* Every vCPU ioctl goes through here, so kvmreg_vcpu_ioctl_count() is the
  * cost model. Returns the ioctl's result, or -errno. */

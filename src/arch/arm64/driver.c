@@ -1203,6 +1203,26 @@ enum arm64_rank {
 	RANK_COUNTER = 90,
 };
 
+/*
+ * The ID registers (op0 3, op1 0, CRn 0, CRm 1..7) are the VM's: writing
+ * one, allowed until the VM first runs, changes which feature registers
+ * every vCPU lists. CLIDR_EL1 sets which CCSIDR values this vCPU lists.
+ */
+static int arm64_list_changed_by(uint64_t id)
+{
+	unsigned int enc = ARM64_LOW16(id);
+	unsigned int op0 = enc >> 14 & 3, op1 = enc >> 11 & 7;
+	unsigned int crn = enc >> 7 & 0xf, crm = enc >> 3 & 0xf, op2 = enc & 7;
+
+	if (ARM64_GROUP(id) != KVM_REG_ARM64_SYSREG || op0 != 3 || crn != 0)
+		return KVMREG_LIST_KEPT;
+	if (op1 == 0 && crm >= 1 && crm <= 7)
+		return KVMREG_LIST_CHANGES_VM;
+	if (op1 == 1 && crm == 0 && op2 == 1)
+		return KVMREG_LIST_CHANGES_VCPU;
+	return KVMREG_LIST_KEPT;
+}
+
 static int arm64_restore_rank(uint64_t id)
 {
 	unsigned int enc = ARM64_LOW16(id);
@@ -1278,5 +1298,6 @@ const struct kvmreg_arch_driver kvmreg_arch_arm64 = {
 	.groups = NULL,
 	.restore_rank = arm64_restore_rank,
 	.restore_reason = arm64_restore_reason,
+	.list_changed_by = arm64_list_changed_by,
 	.vcpu_setup = ARM64_VCPU_SETUP,
 };

@@ -1095,6 +1095,25 @@ enum rv_rank {
  *   timer.time (the VM's time offset): the timer goes last, in index order
  *   (frequency, time, compare, state).
  */
+/*
+ * Enabling or disabling an ISA or SBI extension, or writing config.isa,
+ * allowed until the vCPU first runs, adds or removes that extension's
+ * registers (vector, Zicbom block size, SBI STA state...).
+ */
+static int rv_list_changed_by(uint64_t id)
+{
+	switch (RV_TYPE(id)) {
+	case 0x01:	/* config: only isa (index 0) */
+		return RV_INDEX(id) == 0 ? KVMREG_LIST_CHANGES_VCPU :
+					   KVMREG_LIST_KEPT;
+	case 0x07:	/* ISA_EXT */
+	case 0x08:	/* SBI_EXT */
+		return KVMREG_LIST_CHANGES_VCPU;
+	default:
+		return KVMREG_LIST_KEPT;
+	}
+}
+
 static int rv_restore_rank(uint64_t id)
 {
 	switch (RV_TYPE(id)) {
@@ -1150,5 +1169,6 @@ const struct kvmreg_arch_driver kvmreg_arch_riscv64 = {
 	.probe_is_informative = 1,
 	.restore_rank = rv_restore_rank,
 	.restore_reason = rv_restore_reason,
+	.list_changed_by = rv_list_changed_by,
 	.vcpu_setup = RV_VCPU_SETUP,
 };

@@ -754,6 +754,30 @@ static int x86_restore_rank(uint64_t id)
 	return RANK_MSRS;
 }
 
+/*
+ * KVM takes a new vCPU model -- CPUID, and the feature MSRs it checks
+ * against CPUID -- until the vCPU first runs (kvm_can_set_cpuid_and_feature_msrs
+ * in 7.2's arch/x86/kvm/x86.h); afterwards only the same values. Which MSRs
+ * a vCPU reads, which CPUID entries and the nested state it lists follow
+ * from that model, and MCG_CAP sets how many MCE banks it has.
+ */
+static int x86_list_changed_by(uint64_t id)
+{
+	if (kvmreg_x86_lib_kind(id) == KVMREG_X86_CPUID)
+		return KVMREG_LIST_CHANGES_VCPU;
+	switch (id) {
+	case KVMREG_X86_MSR_ID(0x10a):	/* IA32_ARCH_CAPABILITIES */
+	case KVMREG_X86_MSR_ID(0x179):	/* IA32_MCG_CAP */
+	case KVMREG_X86_MSR_ID(0x345):	/* IA32_PERF_CAPABILITIES */
+		return KVMREG_LIST_CHANGES_VCPU;
+	default:
+		/* the VMX capability MSRs, 0x480 .. 0x491 */
+		return id >= KVMREG_X86_MSR_ID(0x480) &&
+		       id <= KVMREG_X86_MSR_ID(0x491) ?
+		       KVMREG_LIST_CHANGES_VCPU : KVMREG_LIST_KEPT;
+	}
+}
+
 static const char *x86_restore_reason(uint64_t id)
 {
 	switch (x86_restore_rank(id)) {
@@ -880,4 +904,5 @@ const struct kvmreg_arch_driver kvmreg_arch_x86_64 = {
 #endif
 	.restore_rank = x86_restore_rank,
 	.restore_reason = x86_restore_reason,
+	.list_changed_by = x86_list_changed_by,
 };
