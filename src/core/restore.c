@@ -23,39 +23,34 @@ void kvmreg_restore_inject_fault(size_t position)
 	fault_at = position;
 }
 
+/*
+ * Save: the handle's kept list (enumerated only when something may have
+ * changed it, vcpu.c), read into a new state with kvmreg_read, whose plan
+ * for these ids the handle keeps too: a repeat costs the reads' ioctls.
+ */
 KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 			      struct kvmreg_state **out)
 {
-	struct kvmreg_list *list;
+	const struct kvmreg_list *list;
 	struct kvmreg_state *state;
-	uint64_t *ids;
+	const uint64_t *ids;
 	int err;
 
-	err = kvmreg_list_get(vcpu, 0, &list);
+	err = kvmreg_vcpu_list(vcpu, &list, &ids);
 	if (err)
-		return err;
+		return kvmreg_wrap_error(err, "saving the vCPU");
 	state = kvmreg_state_new(vcpu->driver->arch);
-	ids = malloc((list->count + 1) * sizeof(*ids));
-	if (!state || !ids) {
-		err = kvmreg_set_error(-ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < list->count; i++)
-		ids[i] = list->regs[i].id;
+	if (!state)
+		return -ENOMEM;
 	err = kvmreg_state_set_kernel(state, kvmreg_host_kernel_release());
 	if (!err)
 		err = kvmreg_read(vcpu, ids, list->count, state, NULL);
 	if (err) {
-		kvmreg_wrap_error(err, "saving the vCPU");
-		goto out;
+		kvmreg_state_free(state);
+		return kvmreg_wrap_error(err, "saving the vCPU");
 	}
 	*out = state;
-	state = NULL;
-out:
-	kvmreg_state_free(state);
-	free(ids);
-	kvmreg_list_free(list);
-	return err;
+	return 0;
 }
 
 struct ranked {
@@ -72,13 +67,22 @@ static int by_rank(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Positions of state's entries in restore order, with their ranks. */
+/*
+ * Positions of state's entries in restore order, with their ranks: a
+ * stable counting sort, as ranks are small numbers (a comparison sort was
+ * most of a new vCPU's first restore); qsort for a driver whose ranks
+ * spread wide.
+ */
+#define RANK_SPAN_COUNTED 1024
+
 static int restore_plan(const struct kvmreg_state *state, struct ranked **out)
 {
 	const struct kvmreg_arch_driver *d =
 		kvmreg_driver(kvmreg_state_arch(state));
 	size_t n = kvmreg_state_count(state);
-	struct ranked *r;
+	struct ranked *r, *sorted;
+	size_t *start;
+	int lo = 0, hi = 0;
 
 	if (!d)
 		return kvmreg_set_error(-EINVAL, "the state has no architecture");
@@ -89,9 +93,31 @@ static int restore_plan(const struct kvmreg_state *state, struct ranked **out)
 		r[i].rank = d->restore_rank ?
 			    d->restore_rank(state->entries[i].id) : 0;
 		r[i].index = i;
+		lo = i && lo < r[i].rank ? lo : r[i].rank;
+		hi = i && hi > r[i].rank ? hi : r[i].rank;
 	}
-	qsort(r, n, sizeof(*r), by_rank);
-	*out = r;
+	if ((long)hi - lo >= RANK_SPAN_COUNTED) {
+		qsort(r, n, sizeof(*r), by_rank);
+		*out = r;
+		return 0;
+	}
+	start = calloc((size_t)(hi - lo) + 2, sizeof(*start));
+	sorted = malloc((n + 1) * sizeof(*sorted));
+	if (!start || !sorted) {
+		free(start);
+		free(sorted);
+		free(r);
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		start[r[i].rank - lo + 1]++;
+	for (int k = 1; k <= hi - lo + 1; k++)
+		start[k] += start[k - 1];
+	for (size_t i = 0; i < n; i++)
+		sorted[start[r[i].rank - lo]++] = r[i];
+	free(start);
+	free(r);
+	*out = sorted;
 	return 0;
 }
 
