@@ -18,11 +18,24 @@
 
 #include "arch/x86_64/host.h"
 
+/*
+ * What the kernel offers is the module's: the capabilities, the XSAVE size
+ * (from the process's guest permission, fixed once it made a vCPU, as any
+ * handle's vCPU shows) and KVM_GET_MSR_INDEX_LIST. Learned once per
+ * process on a /dev/kvm fd the library keeps open, which keeps the module
+ * -- and so these facts -- from changing under it. Without such an fd,
+ * each handle learns them itself. Handles take a copy; msr_index is the
+ * process's then (own_msr_index false).
+ */
+static pthread_mutex_t host_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct x86_data host_facts;
+static bool host_facts_known;
+
 static void x86_data_free(void *p)
 {
 	struct x86_data *d = p;
 
-	if (d)
+	if (d && d->own_msr_index)
 		free(d->msr_index);
 	free(d);
 }
@@ -101,24 +114,63 @@ int kvmreg_x86_system_fd(struct kvmreg_vcpu *vcpu, bool vm_ok, int *own)
 	return *own;
 }
 
-/* KVM_CHECK_EXTENSION, on the VM where it can differ per VM (XSAVE2). */
-static int check_extension(struct kvmreg_vcpu *vcpu, long cap, int unknown)
+/* KVM_CHECK_EXTENSION; unknown where no fd answers. */
+static int check_extension(int fd, long cap, int unknown)
 {
-	int own, fd = kvmreg_x86_system_fd(vcpu, true, &own), r;
+	int r;
 
 	if (fd < 0)
 		return unknown;
 	r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
-	if (own >= 0)
-		close(own);
 	return r < 0 ? unknown : r;
+}
+
+/* Where no fd can answer, assume the oldest kernels' set. */
+static void learn_capabilities(struct x86_data *d, int fd)
+{
+	int xsave2 = check_extension(fd, KVM_CAP_XSAVE2, 0);
+
+	d->sregs2 = check_extension(fd, KVM_CAP_SREGS2, 0) > 0;
+	d->xsave2 = xsave2 > 0;
+	d->xsave_size = xsave2 > 0 ? (size_t)xsave2 :
+			check_extension(fd, KVM_CAP_XSAVE, 1) > 0 ?
+			sizeof(struct kvm_xsave) : 0;
+	d->xcrs = check_extension(fd, KVM_CAP_XCRS, 1) > 0;
+	d->debugregs = check_extension(fd, KVM_CAP_DEBUGREGS, 1) > 0;
+	d->events = check_extension(fd, KVM_CAP_VCPU_EVENTS, 1) > 0;
+	d->mp_state = check_extension(fd, KVM_CAP_MP_STATE, 1) > 0;
+	kvmreg_x86_struct_room(d);
+}
+
+/* The process's facts, learned on the first call that can; false if no
+ * /dev/kvm fd could be kept. */
+static bool learn_host_facts(struct kvmreg_vcpu *vcpu)
+{
+	int fd;
+
+	pthread_mutex_lock(&host_lock);
+	if (!host_facts_known) {
+		fd = vcpu->kvm_fd >= 0 ?
+		     fcntl(vcpu->kvm_fd, F_DUPFD_CLOEXEC, 0) :
+		     open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			learn_capabilities(&host_facts, fd);
+			if (kvmreg_x86_read_msr_index(fd, &host_facts) == 0)
+				host_facts_known = true;
+			else
+				close(fd);
+		}
+		/* fd stays open on success: it pins the module */
+	}
+	pthread_mutex_unlock(&host_lock);
+	return host_facts_known;
 }
 
 /* The handle's driver data, bound to this thread's buffers. */
 struct x86_data *kvmreg_x86_data(struct kvmreg_vcpu *vcpu)
 {
 	struct x86_data *d = vcpu->arch_data;
-	int xsave2;
+	int own, fd;
 
 	if (d)
 		return bind_bufs(d) ? NULL : d;
@@ -127,18 +179,17 @@ struct x86_data *kvmreg_x86_data(struct kvmreg_vcpu *vcpu)
 		kvmreg_set_error(-ENOMEM, "out of memory");
 		return NULL;
 	}
-	/* Where no fd can answer, assume the oldest kernels' set. */
-	d->sregs2 = check_extension(vcpu, KVM_CAP_SREGS2, 0) > 0;
-	xsave2 = check_extension(vcpu, KVM_CAP_XSAVE2, 0);
-	d->xsave2 = xsave2 > 0;
-	d->xsave_size = xsave2 > 0 ? (size_t)xsave2 :
-			check_extension(vcpu, KVM_CAP_XSAVE, 1) > 0 ?
-			sizeof(struct kvm_xsave) : 0;
-	d->xcrs = check_extension(vcpu, KVM_CAP_XCRS, 1) > 0;
-	d->debugregs = check_extension(vcpu, KVM_CAP_DEBUGREGS, 1) > 0;
-	d->events = check_extension(vcpu, KVM_CAP_VCPU_EVENTS, 1) > 0;
-	d->mp_state = check_extension(vcpu, KVM_CAP_MP_STATE, 1) > 0;
-	kvmreg_x86_struct_room(d);
+	if (learn_host_facts(vcpu)) {
+		*d = host_facts;
+		d->own_msr_index = false;
+	} else {
+		fd = kvmreg_x86_system_fd(vcpu, true, &own);
+		learn_capabilities(d, fd);
+		if (own >= 0)
+			close(own);
+		d->own_msr_index = true;	/* read at its first listing */
+	}
+	d->bufs = NULL;
 	vcpu->arch_data = d;
 	vcpu->arch_data_free = x86_data_free;
 	return bind_bufs(d) ? NULL : d;

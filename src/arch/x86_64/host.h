@@ -48,7 +48,8 @@ struct x86_bufs {
 	uint64_t cpuid_read_at;
 };
 
-/* What the vCPU's kernel offers, learned once per handle. */
+/* What the vCPU's kernel offers (learned once per process, host.c) and
+ * the handle's binding to this thread's buffers. */
 struct x86_data {
 	bool sregs2;
 	bool xsave2;
@@ -56,6 +57,7 @@ struct x86_data {
 	bool xcrs, debugregs, events, mp_state;
 	uint32_t *msr_index;	/* KVM_GET_MSR_INDEX_LIST */
 	size_t n_msr_index;
+	bool own_msr_index;	/* the handle's, not the process's */
 	size_t blob_room;	/* the largest struct of a group */
 	uint32_t max_members;	/* the most parts of one */
 	struct x86_bufs *bufs;	/* this thread's, set on each call */
@@ -115,6 +117,8 @@ int kvmreg_x86_struct_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			    int same_vals, int *errs, void **memo);
 
 /* host_msrs.c: KVM_GET_MSRS / KVM_SET_MSRS. */
+/* KVM_GET_MSR_INDEX_LIST of /dev/kvm fd into d. */
+int kvmreg_x86_read_msr_index(int fd, struct x86_data *d);
 int kvmreg_x86_msr_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  bool set, size_t n, const uint64_t *ids,
 			  uint8_t *const *vals, int *errs);

@@ -13,26 +13,18 @@
 #include "arch/x86_64/host.h"
 
 
-static int read_msr_index(struct kvmreg_vcpu *vcpu, struct x86_data *d)
+int kvmreg_x86_read_msr_index(int fd, struct x86_data *d)
 {
 	struct kvm_msr_list probe = { .nmsrs = 0 }, *list = NULL;
-	int own, fd = kvmreg_x86_system_fd(vcpu, false, &own), err = 0;
+	int err = 0;
 
-	if (fd < 0)
-		return kvmreg_set_error(-errno,
-					"KVM_GET_MSR_INDEX_LIST needs /dev/kvm: %s",
-					strerror(errno));
 	/* Two calls: the count (E2BIG), then the list; it never shrinks. */
-	if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG) {
-		err = kvmreg_set_error(-errno, "KVM_GET_MSR_INDEX_LIST: %s",
-				       strerror(errno));
-		goto out;
-	}
+	if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG)
+		return kvmreg_set_error(-errno, "KVM_GET_MSR_INDEX_LIST: %s",
+					strerror(errno));
 	list = calloc(1, sizeof(*list) + (probe.nmsrs + 1) * sizeof(uint32_t));
-	if (!list) {
-		err = kvmreg_set_error(-ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!list)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
 	list->nmsrs = probe.nmsrs;
 	if (ioctl(fd, KVM_GET_MSR_INDEX_LIST, list) < 0) {
 		err = kvmreg_set_error(-errno, "KVM_GET_MSR_INDEX_LIST: %s",
@@ -48,6 +40,18 @@ static int read_msr_index(struct kvmreg_vcpu *vcpu, struct x86_data *d)
 	d->n_msr_index = list->nmsrs;
 out:
 	free(list);
+	return err;
+}
+
+static int read_msr_index(struct kvmreg_vcpu *vcpu, struct x86_data *d)
+{
+	int own, fd = kvmreg_x86_system_fd(vcpu, false, &own), err;
+
+	if (fd < 0)
+		return kvmreg_set_error(-errno,
+					"KVM_GET_MSR_INDEX_LIST needs /dev/kvm: %s",
+					strerror(errno));
+	err = kvmreg_x86_read_msr_index(fd, d);
 	if (own >= 0)
 		close(own);
 	return err;
