@@ -58,7 +58,7 @@
 #include "kvmreg.h"
 
 #define ROUNDS 41
-#define CALLGRIND_ROUNDS 5
+#define CALLGRIND_ROUNDS 21
 
 /* ------------------------------------------------------------------ */
 /* Counting every ioctl of the process                                 */
