@@ -45,22 +45,25 @@ struct kvmreg_group_ops {
 	int (*set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 		   const uint64_t *ids, const uint8_t *const *vals, int *errs);
 	/*
-	 * Optional: get() or set() of one batch of a plan the core keeps (a
-	 * VMM reads and restores the same list at every checkpoint). *memo
-	 * is the driver's, kept with the batch: NULL the first time, then
-	 * whatever the driver left there (released with free()), so work per
-	 * register is done once. mode also tells a restore's writes apart,
-	 * where a driver can save the read a partial write needs (x86 CPUID,
-	 * docs/arch-x86.md). same_vals: vals holds the same pointers as at
-	 * the last call of this batch in this direction (get, or any set), so
-	 * what the driver worked out from them holds. Returns how many errs[i]
-	 * are nonzero, or a negative errno if the whole group failed. NULL:
-	 * get() and set().
+	 * Optional: what one batch of a plan (src/core/plan.c) can work out
+	 * once, when the plan is made: the driver's memo for batch(),
+	 * released with free(). Plans are shared by every handle and thread
+	 * of the process, so the memo is read-only from then on and must not
+	 * depend on the vCPU beyond what the process's kernel offers. NULL
+	 * (hook or result): batch() gets no memo.
+	 */
+	void *(*prepare)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
+			 const uint64_t *ids);
+	/*
+	 * Optional: get() or set() of one batch of a plan, with its memo.
+	 * mode also tells a restore's writes apart, where a driver can save
+	 * the read a partial write needs (x86 CPUID, docs/arch-x86.md).
+	 * Returns how many errs[i] are nonzero, or a negative errno if the
+	 * whole group failed. NULL: get() and set().
 	 */
 	int (*batch)(struct kvmreg_vcpu *vcpu, uint32_t group,
 		     enum kvmreg_batch_mode mode, size_t n, const uint64_t *ids,
-		     uint8_t *const *vals, int same_vals, int *errs,
-		     void **memo);
+		     uint8_t *const *vals, int *errs, const void *memo);
 	/*
 	 * Nonzero if set() applies the group's registers one after another in
 	 * the order given (KVM_SET_MSRS), so registers of successive restore

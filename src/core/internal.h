@@ -52,10 +52,7 @@ static inline size_t kvmreg_size_of(uint64_t id)
 int kvmreg_size_field(size_t bytes);
 
 struct kvmreg_arch_driver;
-struct kvmreg_shape;
-
-/* How many access plans a vCPU handle remembers (src/core/access.c). */
-#define KVMREG_SHAPE_CACHE 4
+struct kvmreg_plan;
 
 struct kvmreg_list_watch;	/* changes of one VM's lists (vcpu.c) */
 
@@ -67,8 +64,6 @@ struct kvmreg_vcpu {
 	uint64_t ioctls;
 	void *arch_data;	/* driver's per-handle data (x86: buffers) */
 	void (*arch_data_free)(void *);
-	struct kvmreg_shape *shapes[KVMREG_SHAPE_CACHE];
-	unsigned int shape_next;
 	/*
 	 * The register list, kept from its enumeration until something that
 	 * can change it happens (docs/perf.md): a write through the library
@@ -77,12 +72,11 @@ struct kvmreg_vcpu {
 	 * kvmreg_vcpu_list_changed(). NULL: enumerate at the next need.
 	 */
 	struct kvmreg_list *list;
-	uint64_t *list_ids;		/* list's ids, for kvmreg_read */
+	uint64_t *list_ids;		/* list's ids */
+	struct kvmreg_plan *list_plan;	/* kvmreg_save's (plan.h), or NULL */
 	struct kvmreg_list_watch *watch;	/* shared by the VM's handles */
 	uint64_t list_seen;		/* watch's count when list was made */
 };
-
-void kvmreg_shapes_free(struct kvmreg_vcpu *vcpu);
 
 /* The handle's register list and its ids, enumerated only if it is not
  * kept (then kept). Valid until the next write through the handle. */

@@ -17,6 +17,7 @@
 
 #include "arch/arch.h"
 #include "internal.h"
+#include "plan.h"
 
 /*
  * A VM's list changes (arm64 ID registers are the VM's): one per VM fd,
@@ -75,6 +76,8 @@ static void watch_put(struct kvmreg_list_watch *w)
 
 static void forget_list(struct kvmreg_vcpu *vcpu)
 {
+	kvmreg_plan_put(vcpu->list_plan);
+	vcpu->list_plan = NULL;
 	kvmreg_list_free(vcpu->list);
 	free(vcpu->list_ids);
 	vcpu->list = NULL;
@@ -160,7 +163,6 @@ KVMREG_EXPORT void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu)
 		return;
 	if (vcpu->arch_data_free)
 		vcpu->arch_data_free(vcpu->arch_data);
-	kvmreg_shapes_free(vcpu);
 	forget_list(vcpu);
 	watch_put(vcpu->watch);
 	free(vcpu);

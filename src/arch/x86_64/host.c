@@ -243,13 +243,29 @@ static int x86_group_set(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 	return r < 0 ? r : 0;
 }
 
-/* A batch keeps in *memo what its registers need worked out: the parts of
- * a struct, CPUID keys, an MSR list. A restore's CPUID write can do without
- * set()'s read (host_cpuid.c). */
+/* What a plan's batch can work out once: the parts of a struct, CPUID
+ * keys, an MSR list. */
+static void *x86_group_prepare(struct kvmreg_vcpu *vcpu, uint32_t group,
+			       size_t n, const uint64_t *ids)
+{
+	struct x86_data *d = kvmreg_x86_data(vcpu);
+
+	if (!d)
+		return NULL;
+	if (kvmreg_x86_is_struct_group(group))
+		return kvmreg_x86_struct_prepare(d, group, n, ids);
+	if (group == KVMREG_X86_G_MSRS)
+		return kvmreg_x86_msr_prepare(n, ids);
+	if (group == KVMREG_X86_G_CPUID)
+		return kvmreg_x86_cpuid_prepare(n, ids);
+	return NULL;
+}
+
+/* A restore's CPUID write can do without set()'s read (host_cpuid.c). */
 static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 			   enum kvmreg_batch_mode mode, size_t n,
 			   const uint64_t *ids, uint8_t *const *vals,
-			   int same_vals, int *errs, void **memo)
+			   int *errs, const void *memo)
 {
 	struct x86_data *d = kvmreg_x86_data(vcpu);
 	bool set = mode != KVMREG_BATCH_GET;
@@ -258,7 +274,7 @@ static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 		return -ENOMEM;
 	if (kvmreg_x86_is_struct_group(group))
 		return kvmreg_x86_struct_batch(vcpu, d, group, set, n, ids, vals,
-					       same_vals, errs, memo);
+					       errs, memo);
 	if (group == KVMREG_X86_G_MSRS)
 		return kvmreg_x86_msr_batch(vcpu, d, set, n, ids, vals, errs,
 					    memo);
@@ -278,6 +294,7 @@ const struct kvmreg_group_ops kvmreg_x86_64_groups = {
 	.group_of = kvmreg_x86_group_of,
 	.get = x86_group_get,
 	.set = x86_group_set,
+	.prepare = x86_group_prepare,
 	.batch = x86_group_batch,
 	.in_order = x86_group_in_order,
 };

@@ -98,8 +98,8 @@ static inline int kvmreg_x86_count_failed(const int *errs, size_t n)
 /*
  * Each group below: access returns how many of ids failed (errs[i] per
  * id), or a negative errno for the whole group; batch does the same for a
- * batch the core keeps, with what it worked out once in *memo (released
- * by the core with free()).
+ * batch of a plan, with what prepare worked out when the plan was made
+ * (memo: read-only, shared by threads; NULL: work it out per call).
  */
 
 /* host_structs.c: kvm_regs, kvm_sregs(2), XSAVE, debug registers, the
@@ -111,10 +111,12 @@ int kvmreg_x86_struct_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			     uint32_t group, bool set, size_t n,
 			     const uint64_t *ids, uint8_t *const *vals,
 			     int *errs);
+void *kvmreg_x86_struct_prepare(struct x86_data *d, uint32_t group, size_t n,
+				const uint64_t *ids);
 int kvmreg_x86_struct_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			    uint32_t group, bool set, size_t n,
 			    const uint64_t *ids, uint8_t *const *vals,
-			    int same_vals, int *errs, void **memo);
+			    int *errs, const void *memo);
 
 /* host_msrs.c: KVM_GET_MSRS / KVM_SET_MSRS. */
 /* KVM_GET_MSR_INDEX_LIST of /dev/kvm fd into d. */
@@ -122,9 +124,10 @@ int kvmreg_x86_read_msr_index(int fd, struct x86_data *d);
 int kvmreg_x86_msr_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  bool set, size_t n, const uint64_t *ids,
 			  uint8_t *const *vals, int *errs);
+void *kvmreg_x86_msr_prepare(size_t n, const uint64_t *ids);
 int kvmreg_x86_msr_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			 bool set, size_t n, const uint64_t *ids,
-			 uint8_t *const *vals, int *errs, void **memo);
+			 uint8_t *const *vals, int *errs, const void *memo);
 int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			 struct kvmreg_idvec *out,
 			 struct kvmreg_idvec *sources);
@@ -140,10 +143,11 @@ int kvmreg_x86_list_xcrs(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
 int kvmreg_x86_cpuid_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			    bool set, size_t n, const uint64_t *ids,
 			    uint8_t *const *vals, int *errs);
+void *kvmreg_x86_cpuid_prepare(size_t n, const uint64_t *ids);
 int kvmreg_x86_cpuid_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			   enum kvmreg_batch_mode mode, size_t n,
 			   const uint64_t *ids, uint8_t *const *vals,
-			   int *errs, void **memo);
+			   int *errs, const void *memo);
 int kvmreg_x86_list_cpuid(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  struct kvmreg_idvec *out,
 			  struct kvmreg_idvec *sources);

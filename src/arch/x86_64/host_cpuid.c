@@ -314,21 +314,26 @@ int kvmreg_x86_cpuid_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	return cpuid_get(vcpu, d, n, ids, NULL, vals, errs);
 }
 
+void *kvmreg_x86_cpuid_prepare(size_t n, const uint64_t *ids)
+{
+	return cpuid_memo_make(n, ids);
+}
+
 int kvmreg_x86_cpuid_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			   enum kvmreg_batch_mode mode, size_t n,
 			   const uint64_t *ids, uint8_t *const *vals,
-			   int *errs, void **memo)
+			   int *errs, const void *memo)
 {
-	if (!*memo)
-		*memo = cpuid_memo_make(n, ids);
+	const uint64_t *keys = memo;
+
 	switch (mode) {
 	case KVMREG_BATCH_GET:
-		return cpuid_get(vcpu, d, n, ids, *memo, vals, errs);
+		return cpuid_get(vcpu, d, n, ids, keys, vals, errs);
 	case KVMREG_BATCH_SET:
-		return cpuid_set(vcpu, d, n, ids, *memo,
+		return cpuid_set(vcpu, d, n, ids, keys,
 				 (const uint8_t *const *)vals, errs);
 	default:
-		return cpuid_restore_set(vcpu, d, n, ids, *memo,
+		return cpuid_restore_set(vcpu, d, n, ids, keys,
 					 (const uint8_t *const *)vals, errs,
 					 mode == KVMREG_BATCH_RESTORE_FRESH);
 	}

@@ -212,13 +212,16 @@ int kvmreg_x86_msr_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	return msr_io(vcpu, d, set, n, ids, vals, errs);
 }
 
+void *kvmreg_x86_msr_prepare(size_t n, const uint64_t *ids)
+{
+	return msr_memo_make(n, ids);
+}
+
 int kvmreg_x86_msr_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			 bool set, size_t n, const uint64_t *ids,
-			 uint8_t *const *vals, int *errs, void **memo)
+			 uint8_t *const *vals, int *errs, const void *memo)
 {
-	if (!*memo)
-		*memo = msr_memo_make(n, ids);
-	if (*memo)
-		return msr_memo_io(vcpu, d, *memo, set, n, ids, vals, errs);
+	if (memo)
+		return msr_memo_io(vcpu, d, memo, set, n, ids, vals, errs);
 	return msr_io(vcpu, d, set, n, ids, vals, errs);
 }

@@ -550,19 +550,8 @@ struct blob_gap {
 	uint32_t off, len;
 };
 
-/*
- * Per run, whether its values were contiguous at the last call in one
- * direction, and where the first was. When the core passes the same
- * pointers again (the next checkpoint's state, its rollback buffer), the
- * copies need none of them: at hundreds of vCPUs, every array a call
- * reads is a cache miss.
- */
-struct blob_vals_seen {
-	bool valid;
-	bool *follows;		/* per run */
-	uint8_t **first;	/* per run: its first value */
-};
-
+/* Read-only once made: plans are shared by the process's handles and
+ * threads. */
 struct blob_memo {
 	bool planned;		/* false: an sregs batch that needs kvm_sregs too */
 	uint32_t covered;	/* distinct parts the batch names */
@@ -570,7 +559,6 @@ struct blob_memo {
 	size_t runs, gaps;
 	struct blob_run *run;	/* in the same allocation, as all below */
 	struct blob_gap *gap;	/* bytes of the struct no part covers */
-	struct blob_vals_seen seen[2];	/* by direction: get, set */
 	struct blob_part {
 		uint32_t off, len, size;
 		int err;	/* 0, or why the struct lacks the register */
@@ -625,11 +613,7 @@ static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 	/* n parts cut the struct into at most n + 1 gaps */
 	struct blob_memo *m = malloc(sizeof(*m) + (n + 1) * sizeof(m->parts[0]) +
 				     (n + 1) * sizeof(*m->run) +
-				     (n + 2) * sizeof(*m->gap) +
-				     2 * (n + 1) * sizeof(uint8_t *) +
-				     2 * (n + 1) * sizeof(bool));
-	uint8_t **firsts;
-	bool *follows;
+				     (n + 2) * sizeof(*m->gap));
 
 	if (!m)
 		return NULL;
@@ -639,13 +623,6 @@ static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 	m->runs = 0;
 	m->run = (struct blob_run *)&m->parts[n + 1];
 	m->gap = (struct blob_gap *)&m->run[n + 1];
-	firsts = (uint8_t **)&m->gap[n + 2];
-	follows = (bool *)&firsts[2 * (n + 1)];
-	for (int dir = 0; dir < 2; dir++) {
-		m->seen[dir].valid = false;
-		m->seen[dir].first = firsts + dir * (n + 1);
-		m->seen[dir].follows = follows + dir * (n + 1);
-	}
 	memset(d->bufs->seen, 0, blob_members(b, d));
 	for (size_t i = 0; i < n; i++) {
 		struct blob_part *p = &m->parts[i];
@@ -702,44 +679,23 @@ static inline bool run_values_follow(const struct blob_memo *m,
 	return true;
 }
 
-/* For each run of m, whether vals has its values contiguous, and where
- * the first is. */
-static const struct blob_vals_seen *runs_follow(struct blob_memo *m, bool set,
-						uint8_t *const *vals,
-						int same_vals)
-{
-	struct blob_vals_seen *seen = &m->seen[set];
-
-	if (seen->valid && same_vals)
-		return seen;
-	for (size_t k = 0; k < m->runs; k++) {
-		seen->follows[k] = m->run[k].bytes &&
-				   run_values_follow(m, &m->run[k], vals);
-		seen->first[k] = vals[m->run[k].first];
-	}
-	seen->valid = true;
-	return seen;
-}
-
 /* blob_get() with the parts worked out; how many registers failed. */
 static int blob_get_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-			 enum blob b, struct blob_memo *m, size_t n,
-			 uint8_t *const *vals, int same_vals, int *errs)
+			 enum blob b, const struct blob_memo *m, size_t n,
+			 uint8_t *const *vals, int *errs)
 {
 	int r = kvmreg_vcpu_ioctl(vcpu, blobs[b].get, d->bufs->blob);
-	const struct blob_vals_seen *seen;
 
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
 			errs[i] = m->parts[i].err ? m->parts[i].err : r;
 		return (int)n;
 	}
-	seen = runs_follow(m, false, vals, same_vals);
 	for (size_t k = 0; k < m->runs; k++) {
 		const struct blob_run *run = &m->run[k];
 
-		if (seen->follows[k]) {
-			memcpy(seen->first[k], d->bufs->blob + run->off,
+		if (run->bytes && run_values_follow(m, run, vals)) {
+			memcpy(vals[run->first], d->bufs->blob + run->off,
 			       run->bytes);
 			memset(&errs[run->first], 0, run->count * sizeof(*errs));
 			continue;
@@ -763,13 +719,11 @@ static int blob_get_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
  * before it is negative.
  */
 static int blob_set_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-			 enum blob b, struct blob_memo *m, size_t n,
+			 enum blob b, const struct blob_memo *m, size_t n,
 			 const uint64_t *ids, const uint8_t *const *vals,
-			 int same_vals, int *errs)
+			 int *errs)
 {
 	bool whole = m->covered == blob_members(b, d);
-	const struct blob_vals_seen *seen =
-		runs_follow(m, true, (uint8_t *const *)vals, same_vals);
 	int r = 0, failed = 0;
 
 	if (whole) {
@@ -781,8 +735,9 @@ static int blob_set_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	for (size_t k = 0; k < m->runs; k++) {
 		const struct blob_run *run = &m->run[k];
 
-		if (r >= 0 && seen->follows[k]) {
-			memcpy(d->bufs->blob + run->off, seen->first[k],
+		if (r >= 0 && run->bytes &&
+		    run_values_follow(m, run, (uint8_t *const *)vals)) {
+			memcpy(d->bufs->blob + run->off, vals[run->first],
 			       run->bytes);
 			memset(&errs[run->first], 0, run->count * sizeof(*errs));
 			continue;
@@ -877,25 +832,28 @@ int kvmreg_x86_struct_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	return r ? r : kvmreg_x86_count_failed(errs, n);
 }
 
+void *kvmreg_x86_struct_prepare(struct x86_data *d, uint32_t group, size_t n,
+				const uint64_t *ids)
+{
+	int b = group_blob(d, group);
+
+	return b < 0 ? NULL : blob_memo_make(d, (enum blob)b, n, ids);
+}
+
 int kvmreg_x86_struct_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			    uint32_t group, bool set, size_t n,
 			    const uint64_t *ids, uint8_t *const *vals,
-			    int same_vals, int *errs, void **memo)
+			    int *errs, const void *memo)
 {
 	int b = group_blob(d, group);
-	struct blob_memo *m;
+	const struct blob_memo *m = memo;
 
 	if (b < 0)
 		return b;
-	if (!*memo)
-		*memo = blob_memo_make(d, (enum blob)b, n, ids);
-	m = *memo;
 	if (!m || !m->planned)
 		return kvmreg_x86_struct_access(vcpu, d, group, set, n, ids,
 						vals, errs);
 	return set ? blob_set_memo(vcpu, d, (enum blob)b, m, n, ids,
-				   (const uint8_t *const *)vals, same_vals,
-				   errs) :
-		     blob_get_memo(vcpu, d, (enum blob)b, m, n, vals, same_vals,
-				   errs);
+				   (const uint8_t *const *)vals, errs) :
+		     blob_get_memo(vcpu, d, (enum blob)b, m, n, vals, errs);
 }
