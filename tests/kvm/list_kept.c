@@ -237,8 +237,83 @@ TEST(plain_write_keeps_the_list)
 	kvmreg_scratch_destroy(&s);
 }
 
+/* arm64: the ID registers are the VM's, so a write of one through one
+ * handle makes every handle of the VM list anew (the same value here: the
+ * rule cannot know the value changed nothing). */
+TEST(arm64_id_register_write_reaches_the_vms_handles)
+{
+	const uint64_t id_aa64pfr0 = 0x603000000013c020ULL;
+	struct kvmreg_scratch s;
+	struct kvmreg_vcpu *sibling = NULL;
+	struct kvmreg_list *l0 = NULL, *l1 = NULL, *truth;
+	uint64_t value, c;
+
+	NEED_KVM();
+	if (kvmreg_arch_host() != KVMREG_ARCH_ARM64)
+		SKIP("ID registers are arm64's");
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_vcpu_attach(s.kvm_fd, s.vm_fd, s.vcpu_fd, &sibling) == 0,
+		"%s", kvmreg_error());
+	REQUIRE(kvmreg_list_get(sibling, 0, &l0) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_get(s.vcpu, id_aa64pfr0, &value) == 0, "%s",
+		kvmreg_error());
+	REQUIRE(kvmreg_set(s.vcpu, id_aa64pfr0, &value) == 0, "%s",
+		kvmreg_error());
+	c = kvmreg_vcpu_ioctl_count(sibling);
+	REQUIRE(kvmreg_list_get(sibling, 0, &l1) == 0, "%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_ioctl_count(sibling) > c,
+	       "the sibling kept its list after an ID register write");
+	truth = list_of_new_handle(&s, s.vcpu_fd);
+	REQUIRE(truth != NULL, "%s", kvmreg_error());
+	EXPECT(l1->count == truth->count &&
+	       !memcmp(l1->regs, truth->regs, truth->count * sizeof(*truth->regs)),
+	       "the sibling's list differs from a new handle's");
+	kvmreg_list_free(l0);
+	kvmreg_list_free(l1);
+	kvmreg_list_free(truth);
+	kvmreg_vcpu_detach(sibling);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* riscv64: switching V off before the first run takes the vector
+ * registers out of the list; the next save must not read them. */
+TEST(riscv_isa_extension_write_refreshes_the_list)
+{
+	/* KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_ISA_EXT | V (15) */
+	const uint64_t isa_v = 0x803000000700000fULL;
+	struct kvmreg_scratch s;
+	struct kvmreg_state *before = NULL, *after = NULL;
+	struct kvmreg_list *truth;
+	uint64_t on = 0, off = 0;
+
+	NEED_KVM();
+	if (kvmreg_arch_host() != KVMREG_ARCH_RISCV64)
+		SKIP("ISA extension registers are riscv64's");
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	if (kvmreg_get(s.vcpu, isa_v, &on) || on != 1) {
+		kvmreg_scratch_destroy(&s);
+		SKIP("no V extension to switch off");
+	}
+	REQUIRE(kvmreg_save(s.vcpu, &before) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_set(s.vcpu, isa_v, &off) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(s.vcpu, &after) == 0, "%s", kvmreg_error());
+	truth = list_of_new_handle(&s, s.vcpu_fd);
+	REQUIRE(truth != NULL, "%s", kvmreg_error());
+	EXPECT(kvmreg_state_count(after) < kvmreg_state_count(before),
+	       "switching V off left %zu registers (%zu before)",
+	       kvmreg_state_count(after), kvmreg_state_count(before));
+	EXPECT(state_has_list(after, truth),
+	       "the save after switching V off used a stale list");
+	kvmreg_list_free(truth);
+	kvmreg_state_free(before);
+	kvmreg_state_free(after);
+	kvmreg_scratch_destroy(&s);
+}
+
 TEST_MAIN("list_kept",
 	  CASE(repeated_save_costs_only_its_reads),
 	  CASE(restore_that_changes_cpuid_refreshes_the_list),
 	  CASE(list_changed_call_covers_the_vms_handles),
-	  CASE(plain_write_keeps_the_list))
+	  CASE(plain_write_keeps_the_list),
+	  CASE(arm64_id_register_write_reaches_the_vms_handles),
+	  CASE(riscv_isa_extension_write_refreshes_the_list))
