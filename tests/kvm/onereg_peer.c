@@ -59,6 +59,29 @@ static void peer_free(struct peer_state *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* Writes the kernel refused in the last peer restore: in list order, with
+ * no dependency order, some registers come too early or too late (riscv
+ * config and ISA registers); the loop goes on, as its ioctls count. */
+static size_t peer_refused;
+
+/* KVM_GET_ONE_REG or KVM_SET_ONE_REG of every register of the list. */
+static int peer_each_reg(int fd, unsigned long request,
+			 const struct peer_state *p, uint64_t *ioctls)
+{
+	for (uint64_t i = 0; i < p->list->n; i++) {
+		struct kvm_one_reg reg = { .id = p->list->reg[i],
+					   .addr = (uintptr_t)p->value[i] };
+
+		(*ioctls)++;
+		if (ioctl(fd, request, &reg) == 0)
+			continue;
+		if (request == KVM_GET_ONE_REG)
+			return -errno;
+		peer_refused++;
+	}
+	return 0;
+}
+
 /* GET_MP_STATE, GET_REG_LIST (room for 500, as Firecracker asks; again
  * with the size KVM says if that is short), GET_ONE_REG per register. */
 static int peer_save(int fd, struct peer_state *p, uint64_t *ioctls)
@@ -85,27 +108,18 @@ static int peer_save(int fd, struct peer_state *p, uint64_t *ioctls)
 	p->value = calloc(p->list->n + 1, sizeof(*p->value));
 	if (!p->value)
 		return -ENOMEM;
-	for (uint64_t i = 0; i < p->list->n; i++) {
-		struct kvm_one_reg reg = { .id = p->list->reg[i],
-					   .addr = (uintptr_t)p->value[i] };
-
-		(*ioctls)++;
-		if (ioctl(fd, KVM_GET_ONE_REG, &reg) < 0)
-			return -errno;
-	}
-	return 0;
+	return peer_each_reg(fd, KVM_GET_ONE_REG, p, ioctls);
 }
 
 static int peer_restore(int fd, const struct peer_state *p, uint64_t *ioctls)
 {
-	for (uint64_t i = 0; i < p->list->n; i++) {
-		struct kvm_one_reg reg = { .id = p->list->reg[i],
-					   .addr = (uintptr_t)p->value[i] };
+	int err;
 
-		(*ioctls)++;
-		if (ioctl(fd, KVM_SET_ONE_REG, &reg) < 0)
-			return -errno;
-	}
+	peer_refused = 0;
+	err = peer_each_reg(fd, KVM_SET_ONE_REG, p, ioctls);
+
+	if (err)
+		return err;
 	(*ioctls)++;
 	return ioctl(fd, KVM_SET_MP_STATE, &p->mp) < 0 ? -errno : 0;
 }
@@ -238,11 +252,11 @@ TEST(compare_with_the_onereg_loop)
 	       median(save_peer, ROUNDS) / 1000,
 	       (unsigned long long)peer_save_ioctls,
 	       median(save_lib, ROUNDS) / median(save_peer, ROUNDS));
-	printf("# restore into a new vCPU: library %.0f us, %llu ioctls; ONE_REG loop %.0f us, %llu ioctls; ratio %.3f\n",
+	printf("# restore into a new vCPU: library %.0f us, %llu ioctls; ONE_REG loop %.0f us, %llu ioctls (%zu writes refused in list order); ratio %.3f\n",
 	       median(restore_lib, ROUNDS) / 1000,
 	       (unsigned long long)lib_restore_ioctls,
 	       median(restore_peer, ROUNDS) / 1000,
-	       (unsigned long long)peer_restore_ioctls,
+	       (unsigned long long)peer_restore_ioctls, peer_refused,
 	       median(restore_lib, ROUNDS) / median(restore_peer, ROUNDS));
 	peer_free(&p);
 	kvmreg_state_free(state);
