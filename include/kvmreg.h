@@ -178,6 +178,10 @@ struct kvmreg_list {
  * a kernel without the ioctl. */
 #define KVMREG_LIST_FORCE_FALLBACK	(1u << 0)
 
+/* The vCPU's register list (a copy: free it with kvmreg_list_free). The
+ * handle enumerates once and keeps the list until it may have changed
+ * (kvmreg_vcpu_list_changed()); KVMREG_LIST_FORCE_FALLBACK always
+ * enumerates, and keeps nothing. */
 int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
 		    struct kvmreg_list **out);
 void kvmreg_list_free(struct kvmreg_list *list);
@@ -238,7 +242,9 @@ int kvmreg_write(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 /* ------------------------------------------------------------------ */
 /* Save and restore                                                    */
 
-/* Enumerate and read every register of the vCPU. */
+/* Read every register of the vCPU's list into a new state. The list is
+ * the handle's kept one (kvmreg_list_get), so a save at each checkpoint
+ * costs only its reads. */
 int kvmreg_save(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
 /*
  * Write state back in the arch's dependency order (docs/restore-order.md).
