@@ -54,7 +54,7 @@ int kvmreg_size_field(size_t bytes);
 struct kvmreg_arch_driver;
 struct kvmreg_plan;
 
-struct kvmreg_list_watch;	/* changes of one VM's lists (vcpu.c) */
+struct kvmreg_list_watch;	/* changes of one VM's lists (enum.c) */
 
 struct kvmreg_vcpu {
 	int kvm_fd;
@@ -78,6 +78,9 @@ struct kvmreg_vcpu {
 	uint64_t list_seen;		/* watch's count when list was made */
 };
 
+/* What a handle keeps (enum.c): set up at attach, released at detach. */
+int kvmreg_vcpu_keep_init(struct kvmreg_vcpu *vcpu, int vm_fd);
+void kvmreg_vcpu_keep_release(struct kvmreg_vcpu *vcpu);
 /* The handle's register list and its ids, enumerated only if it is not
  * kept (then kept). Valid until the next write through the handle. */
 int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **list,
@@ -85,7 +88,7 @@ int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **list,
 /* After a write through the library whose ids list_changed_by() said
  * change (the widest enum kvmreg_list_change among them). */
 void kvmreg_vcpu_list_written(struct kvmreg_vcpu *vcpu, int change);
-/* Enumerate now, keeping nothing (enum.c). */
+/* Enumerate now, keeping nothing. */
 int kvmreg_enumerate(struct kvmreg_vcpu *vcpu, unsigned int flags,
 		     struct kvmreg_list **out);
 /* A copy of list. */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The counted vCPU ioctl path and ONE_REG: the bottom of every access, so
- * it depends on nothing else in the core (vcpu.c owns handles and what
- * they keep; access.c plans; both call down to here).
+ * it depends on nothing else in the core (vcpu.c owns handles, enum.c what
+ * they keep, plan.c and access.c the batches; all call down to here).
  */
 #include <errno.h>
 #include <sys/ioctl.h>

@@ -29,7 +29,7 @@ void kvmreg_restore_inject_fault(size_t position)
 
 /*
  * Save: the handle's list, enumerated only when something may have changed
- * it (vcpu.c), and the plan for it, both kept on the handle; a new state
+ * it (enum.c), and the plan for it, both kept on the handle; a new state
  * takes the plan's layout and the plan reads straight into its values.
  */
 KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
