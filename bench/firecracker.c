@@ -417,9 +417,8 @@ lib_save(struct kvmreg_vcpu *vcpu)
 	return kvmreg_save(vcpu, &state) ? NULL : state;
 }
 
-__attribute__((noinline)) static struct kvmreg_vcpu *
-lib_attach_restore(int kvm_fd, int vm_fd, int fd,
-		   const struct kvmreg_state *state)
+static inline struct kvmreg_vcpu *
+attach_restore(int kvm_fd, int vm_fd, int fd, const struct kvmreg_state *state)
 {
 	struct kvmreg_vcpu *vcpu;
 
@@ -430,6 +429,21 @@ lib_attach_restore(int kvm_fd, int vm_fd, int fd,
 		return NULL;
 	}
 	return vcpu;
+}
+
+__attribute__((noinline)) static struct kvmreg_vcpu *
+lib_attach_restore(int kvm_fd, int vm_fd, int fd,
+		   const struct kvmreg_state *state)
+{
+	return attach_restore(kvm_fd, vm_fd, fd, state);
+}
+
+/* The same, for the state with Firecracker's MSRs (counted apart). */
+__attribute__((noinline)) static struct kvmreg_vcpu *
+lib_plus_attach_restore(int kvm_fd, int vm_fd, int fd,
+			const struct kvmreg_state *state)
+{
+	return attach_restore(kvm_fd, vm_fd, fd, state);
 }
 
 __attribute__((noinline)) static int
@@ -452,9 +466,10 @@ floor_restore(int fd, const struct bench_floor *f,
 /* ------------------------------------------------------------------ */
 /* The run                                                             */
 
-enum side { LIB, FC, FLOOR, SIDES };
+enum side { LIB, FC, FLOOR, LIB_FC_MSRS, SIDES };
 static const char *const side_names[SIDES] = {
 	"libkvmreg", "Firecracker sequence", "hand-written floor",
+	"libkvmreg + FC's MSRs",
 };
 
 struct sample {
@@ -523,6 +538,48 @@ static size_t fc_only_msrs(const struct fc_state *fs,
 	return n;
 }
 
+/* The library's list and the MSRs only Firecracker saves: what the library
+ * reads when it saves at least what Firecracker saves (kvmreg_read). */
+static uint64_t *ids_with_fc_msrs(struct kvmreg_vcpu *vcpu,
+				  const struct fc_state *fs,
+				  const struct kvmreg_state *ls, size_t *n)
+{
+	struct kvmreg_list *list;
+	uint64_t *ids;
+	/* KVM_X86_REG_MSR(0): the kernel's ONE_REG id of an MSR, which the
+	 * library uses for MSRs too (docs/ids.md) */
+	const uint64_t msr_of_index = 0x2030000200000000ULL;
+
+	if (kvmreg_list_get(vcpu, 0, &list))
+		return NULL;
+	ids = calloc(list->count + fc_state_msrs(fs) + 1, sizeof(*ids));
+	if (!ids)
+		return NULL;
+	for (*n = 0; *n < list->count; (*n)++)
+		ids[*n] = list->regs[*n].id;
+	for (size_t c = 0; c < fs->n_chunks; c++)
+		for (uint32_t i = 0; i < fs->chunks[c]->nmsrs; i++) {
+			uint64_t id = msr_of_index | fs->chunks[c]->entries[i].index;
+
+			if (!kvmreg_state_get(ls, id))
+				ids[(*n)++] = id;
+		}
+	kvmreg_list_free(list);
+	return ids;
+}
+
+__attribute__((noinline)) static struct kvmreg_state *
+lib_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n)
+{
+	struct kvmreg_state *state = kvmreg_state_new(KVMREG_ARCH_X86_64);
+
+	if (state && kvmreg_read(vcpu, ids, n, state, NULL)) {
+		kvmreg_state_free(state);
+		return NULL;
+	}
+	return state;
+}
+
 int main(int argc, char **argv)
 {
 	int callgrind = argc > 1 && !strcmp(argv[1], "--callgrind");
@@ -533,9 +590,10 @@ int main(int argc, char **argv)
 	struct bench_floor_state *floor_st;
 	struct fc_vcpu fc;
 	struct sample save[SIDES], restore[SIDES];
-	struct kvmreg_state *lib_state = NULL;
+	struct kvmreg_state *lib_state = NULL, *plus_state = NULL;
 	struct fc_state *fc_state = NULL;
-	size_t lib_regs = 0;
+	size_t lib_regs = 0, n_plus = 0;
+	uint64_t *ids_plus;
 
 	memset(save, 0, sizeof(save));
 	memset(restore, 0, sizeof(restore));
@@ -550,6 +608,17 @@ int main(int argc, char **argv)
 	if (!floor_st || fc_vcpu_init(&fc, run.kvm_fd, run.vm_fd, run.vcpu_fd))
 		die("peer setup");
 
+	/* Outside the counted functions: states to compare lists with. */
+	fc_state = calloc(1, sizeof(*fc_state));
+	if (kvmreg_save(run.vcpu, &lib_state) || !fc_state ||
+	    fc_save_into(&fc, fc_state))
+		die("first saves");
+	ids_plus = ids_with_fc_msrs(run.vcpu, fc_state, lib_state, &n_plus);
+	if (!ids_plus)
+		die("the library's list with Firecracker's MSRs");
+	plus_state = kvmreg_state_new(KVMREG_ARCH_X86_64);
+	if (!plus_state || kvmreg_read(run.vcpu, ids_plus, n_plus, plus_state, NULL))
+		die("kvmreg_read with Firecracker's MSRs");
 	if (callgrind) {
 		/* Count the steady state: the handle's list and the process's
 		 * plans are made here, outside the counted functions (what
@@ -564,6 +633,12 @@ int main(int argc, char **argv)
 		fd = ioctl(warm.vm_fd, KVM_CREATE_VCPU, 1);
 		if (fd < 0 || kvmreg_vcpu_attach(warm.kvm_fd, warm.vm_fd, fd, &h) ||
 		    kvmreg_restore_fresh(h, first))
+			die("warm-up restore");
+		kvmreg_vcpu_detach(h);
+		close(fd);
+		fd = ioctl(warm.vm_fd, KVM_CREATE_VCPU, 2);
+		if (fd < 0 || kvmreg_vcpu_attach(warm.kvm_fd, warm.vm_fd, fd, &h) ||
+		    kvmreg_restore_fresh(h, plus_state))
 			die("warm-up restore");
 		kvmreg_vcpu_detach(h);
 		close(fd);
@@ -585,6 +660,12 @@ int main(int argc, char **argv)
 				if (!lib_state)
 					die("kvmreg_save");
 				lib_regs = kvmreg_state_count(lib_state);
+			} else if (s == LIB_FC_MSRS) {
+				kvmreg_state_free(plus_state);
+				MEASURE(&save[s], r,
+					plus_state = lib_read(run.vcpu, ids_plus, n_plus));
+				if (!plus_state)
+					die("kvmreg_read with Firecracker's MSRs");
 			} else if (s == FC) {
 				fc_state_free(fc_state);
 				MEASURE(&save[s], r, fc_state = fc_save(&fc));
@@ -616,6 +697,15 @@ int main(int argc, char **argv)
 					attached = lib_attach_restore(target.kvm_fd,
 								      target.vm_fd,
 								      fresh[s], lib_state));
+				if (!attached)
+					die("kvmreg_vcpu_attach + kvmreg_restore_fresh");
+				kvmreg_vcpu_detach(attached);
+			} else if (s == LIB_FC_MSRS) {
+				MEASURE(&restore[s], r,
+					attached = lib_plus_attach_restore(target.kvm_fd,
+									   target.vm_fd,
+									   fresh[s],
+									   plus_state));
 				if (!attached)
 					die("kvmreg_vcpu_attach + kvmreg_restore_fresh");
 				kvmreg_vcpu_detach(attached);
@@ -672,7 +762,13 @@ int main(int argc, char **argv)
 	       med_restore[LIB] / med_restore[FLOOR],
 	       save[LIB].vcpu_ioctls == save[FLOOR].vcpu_ioctls ? "yes" : "NO",
 	       restore[LIB].vcpu_ioctls == restore[FLOOR].vcpu_ioctls ? "yes" : "NO");
+	printf("  library + Firecracker's MSRs / Firecracker: save %.3f, restore %.3f (%zu registers, %zu MSRs)\n",
+	       med_save[LIB_FC_MSRS] / med_save[FC],
+	       med_restore[LIB_FC_MSRS] / med_restore[FC], n_plus,
+	       lib_msrs(plus_state));
 	kvmreg_state_free(lib_state);
+	kvmreg_state_free(plus_state);
+	free(ids_plus);
 	fc_state_free(fc_state);
 	bench_floor_state_free(floor_st);
 	bench_floor_free(&floor);
