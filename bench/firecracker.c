@@ -356,7 +356,7 @@ static int fc_save_into(const struct fc_vcpu *v, struct fc_state *s)
 	return 0;
 }
 
-__attribute__((noinline)) static struct fc_state *
+__attribute__((noipa)) static struct fc_state *
 fc_save(const struct fc_vcpu *v)
 {
 	struct fc_state *s = calloc(1, sizeof(*s));
@@ -369,7 +369,7 @@ fc_save(const struct fc_vcpu *v)
 }
 
 /* builder.rs' TSC check (vCPU 0 of the VM) and restore_state. */
-__attribute__((noinline)) static int fc_restore(int fd,
+__attribute__((noipa)) static int fc_restore(int fd,
 						const struct fc_state *s)
 {
 	if (s->tsc_khz) {
@@ -409,7 +409,7 @@ static size_t fc_state_msrs(const struct fc_state *s)
 /* ------------------------------------------------------------------ */
 /* The library and the floor, one function per timed call              */
 
-__attribute__((noinline)) static struct kvmreg_state *
+__attribute__((noipa)) static struct kvmreg_state *
 lib_save(struct kvmreg_vcpu *vcpu)
 {
 	struct kvmreg_state *state;
@@ -431,7 +431,7 @@ attach_restore(int kvm_fd, int vm_fd, int fd, const struct kvmreg_state *state)
 	return vcpu;
 }
 
-__attribute__((noinline)) static struct kvmreg_vcpu *
+__attribute__((noipa)) static struct kvmreg_vcpu *
 lib_attach_restore(int kvm_fd, int vm_fd, int fd,
 		   const struct kvmreg_state *state)
 {
@@ -439,14 +439,14 @@ lib_attach_restore(int kvm_fd, int vm_fd, int fd,
 }
 
 /* The same, for the state with Firecracker's MSRs (counted apart). */
-__attribute__((noinline)) static struct kvmreg_vcpu *
+__attribute__((noipa)) static struct kvmreg_vcpu *
 lib_plus_attach_restore(int kvm_fd, int vm_fd, int fd,
 			const struct kvmreg_state *state)
 {
 	return attach_restore(kvm_fd, vm_fd, fd, state);
 }
 
-__attribute__((noinline)) static int
+__attribute__((noipa)) static int
 floor_save(int fd, const struct bench_floor *f, struct bench_floor_state *st)
 {
 	uint64_t n = 0;
@@ -454,7 +454,7 @@ floor_save(int fd, const struct bench_floor *f, struct bench_floor_state *st)
 	return bench_floor_save(fd, f, st, &n);
 }
 
-__attribute__((noinline)) static int
+__attribute__((noipa)) static int
 floor_restore(int fd, const struct bench_floor *f,
 	      struct bench_floor_state *st)
 {
@@ -568,7 +568,7 @@ static uint64_t *ids_with_fc_msrs(struct kvmreg_vcpu *vcpu,
 	return ids;
 }
 
-__attribute__((noinline)) static struct kvmreg_state *
+__attribute__((noipa)) static struct kvmreg_state *
 lib_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n)
 {
 	struct kvmreg_state *state = kvmreg_state_new(KVMREG_ARCH_X86_64);

@@ -257,21 +257,30 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 {
 	struct kvmreg_plan *plan = NULL;
 	int *own_errs = NULL;
-	int err;
+	int err, again;
 
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
 					"a %s state cannot hold registers of a %s vCPU",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					vcpu->driver->name);
-	err = kvmreg_check_ids(vcpu->driver->arch, ids, n);
-	if (err)
-		return err;
 	if (n > 1 && kvmreg_state_count(state) == 0) {
-		plan = kvmreg_plan_get(vcpu, KVMREG_PLAN_LIST, ids,
-				       sizeof(*ids), n);
+		/* The handle's last read of these ids checked them. */
+		plan = kvmreg_plan_again(vcpu, &vcpu->read_plan,
+					 KVMREG_PLAN_LIST, ids, sizeof(*ids), n,
+					 &again);
 		if (!plan)
 			return -ENOMEM;
+		err = again ? 0 : kvmreg_check_ids(vcpu->driver->arch, ids, n);
+		if (err) {
+			/* Not the handle's last good read: forget it. */
+			if (vcpu->read_plan == plan) {
+				kvmreg_plan_put(vcpu->read_plan);
+				vcpu->read_plan = NULL;
+			}
+			kvmreg_plan_put(plan);
+			return err;
+		}
 		err = kvmreg_read_planned(vcpu, plan, state);
 		kvmreg_plan_put(plan);
 		if (err <= 0) {
@@ -280,6 +289,9 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 			return err;
 		}
 	}
+	err = kvmreg_check_ids(vcpu->driver->arch, ids, n);
+	if (err)
+		return err;
 	if (!errs)
 		errs = own_errs = malloc((n + 1) * sizeof(*errs));
 	if (!errs)

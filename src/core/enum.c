@@ -297,6 +297,9 @@ int kvmreg_vcpu_keep_init(struct kvmreg_vcpu *vcpu, int vm_fd)
 void kvmreg_vcpu_keep_release(struct kvmreg_vcpu *vcpu)
 {
 	forget_list(vcpu);
+	kvmreg_plan_put(vcpu->read_plan);
+	kvmreg_plan_put(vcpu->restore_plan);
+	vcpu->read_plan = vcpu->restore_plan = NULL;
 	watch_put(vcpu->watch);
 	vcpu->watch = NULL;
 }

@@ -74,6 +74,10 @@ struct kvmreg_vcpu {
 	struct kvmreg_list *list;
 	uint64_t *list_ids;		/* list's ids */
 	struct kvmreg_plan *list_plan;	/* kvmreg_save's (plan.h), or NULL */
+	/* The plans of the last kvmreg_read and restore (plan.h): a handle
+	 * that does the same again skips the lookup. */
+	struct kvmreg_plan *read_plan;
+	struct kvmreg_plan *restore_plan;
 	struct kvmreg_list_watch *watch;	/* shared by the VM's handles */
 	uint64_t list_seen;		/* watch's count when list was made */
 };

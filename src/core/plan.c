@@ -361,6 +361,28 @@ struct kvmreg_plan *kvmreg_plan_get(struct kvmreg_vcpu *vcpu,
 	return p;
 }
 
+struct kvmreg_plan *kvmreg_plan_again(struct kvmreg_vcpu *vcpu,
+				      struct kvmreg_plan **last,
+				      enum kvmreg_plan_kind kind,
+				      const void *ids, size_t stride, size_t n,
+				      int *hit)
+{
+	struct kvmreg_plan *p = *last;
+
+	*hit = p && p->n == n && p->kind == kind && same_ids(p->key, ids, stride, n);
+	if (*hit) {
+		atomic_fetch_add(&p->refs, 1);
+		return p;
+	}
+	p = kvmreg_plan_get(vcpu, kind, ids, stride, n);
+	if (p && n >= PLAN_MIN_CACHED) {
+		atomic_fetch_add(&p->refs, 1);	/* the handle's */
+		kvmreg_plan_put(*last);
+		*last = p;
+	}
+	return p;
+}
+
 void kvmreg_plan_put(struct kvmreg_plan *p)
 {
 	if (p && atomic_fetch_sub(&p->refs, 1) == 1)

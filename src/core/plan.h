@@ -80,6 +80,17 @@ struct kvmreg_plan *kvmreg_plan_get(struct kvmreg_vcpu *vcpu,
 				    enum kvmreg_plan_kind kind,
 				    const void *ids, size_t stride, size_t n);
 void kvmreg_plan_put(struct kvmreg_plan *plan);
+/*
+ * The same, trying first the plan the handle used last for this kind of
+ * call (*last, a reference the handle holds and this call replaces): a
+ * handle that reads or restores one list again skips even the lookup.
+ * *hit says whether *last was it.
+ */
+struct kvmreg_plan *kvmreg_plan_again(struct kvmreg_vcpu *vcpu,
+				      struct kvmreg_plan **last,
+				      enum kvmreg_plan_kind kind,
+				      const void *ids, size_t stride, size_t n,
+				      int *hit);
 
 /*
  * Run batches [first, end) in mode (reverse: last first), values by

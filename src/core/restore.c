@@ -243,7 +243,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 						      KVMREG_BATCH_RESTORE_FRESH;
 	struct kvmreg_plan *plan;
 	uint8_t **vals = NULL, **before = NULL, *before_base;
-	int *errs = NULL, *before_errs = NULL, err;
+	int *errs = NULL, *before_errs = NULL, err, again;
 	size_t first_batch = 0, first = 0, end = 0;
 
 	if (kvmreg_state_arch(state) != d->arch)
@@ -253,8 +253,9 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 					d->name);
 	if (kvmreg_state_count(state) == 0)
 		return 0;
-	plan = kvmreg_plan_get(vcpu, KVMREG_PLAN_RESTORE, &state->entries->id,
-			       sizeof(*state->entries), kvmreg_state_count(state));
+	plan = kvmreg_plan_again(vcpu, &vcpu->restore_plan, KVMREG_PLAN_RESTORE,
+				 &state->entries->id, sizeof(*state->entries),
+				 kvmreg_state_count(state), &again);
 	if (!plan)
 		return -ENOMEM;
 	err = kvmreg_plan_call_arrays(plan, &vals, &errs);

@@ -234,6 +234,44 @@ TEST(plain_write_keeps_the_list)
 	kvmreg_scratch_destroy(&s);
 }
 
+/* A handle remembers the plan of its last read to skip the id checks of
+ * the same read again: a read with a bad id must fail every time, without
+ * reaching the kernel. */
+TEST(read_with_a_foreign_id_fails_every_time)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_list *list = NULL;
+	uint64_t foreign = kvmreg_arch_host() == KVMREG_ARCH_ARM64 ?
+			   0x8030000002000000ULL : 0x6030000000100000ULL;
+	uint64_t *ids, before;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_list_get(s.vcpu, 0, &list) == 0, "%s", kvmreg_error());
+	REQUIRE(list->count >= 4, "%zu registers", list->count);
+	ids = calloc(list->count + 1, sizeof(*ids));
+	REQUIRE(ids != NULL, "out of memory");
+	for (size_t i = 0; i < list->count; i++)
+		ids[i] = list->regs[i].id;
+	ids[list->count / 2] = foreign;
+	for (int round = 0; round < 2; round++) {
+		struct kvmreg_state *state = kvmreg_state_new(kvmreg_arch_host());
+
+		before = kvmreg_vcpu_ioctl_count(s.vcpu);
+		EXPECT(kvmreg_read(s.vcpu, ids, list->count, state, NULL) == -EINVAL,
+		       "read %d with a foreign id did not fail", round);
+		EXPECT(kvmreg_vcpu_ioctl_count(s.vcpu) == before,
+		       "read %d with a foreign id reached the kernel", round);
+		EXPECT(kvmreg_state_count(state) == 0,
+		       "read %d left %zu registers in the state", round,
+		       kvmreg_state_count(state));
+		kvmreg_state_free(state);
+	}
+	free(ids);
+	kvmreg_list_free(list);
+	kvmreg_scratch_destroy(&s);
+}
+
 /* arm64: the ID registers are the VM's, so a write of one through one
  * handle makes every handle of the VM list anew (the same value here: the
  * rule cannot know the value changed nothing). */
@@ -312,5 +350,6 @@ TEST_MAIN("list_kept",
 	  CASE(restore_that_changes_cpuid_refreshes_the_list),
 	  CASE(list_changed_call_covers_the_vms_handles),
 	  CASE(plain_write_keeps_the_list),
+	  CASE(read_with_a_foreign_id_fails_every_time),
 	  CASE(arm64_id_register_write_reaches_the_vms_handles),
 	  CASE(riscv_isa_extension_write_refreshes_the_list))
