@@ -109,6 +109,12 @@ struct kvmreg_vcpu;
 /*
  * Wrap an existing vCPU. kvm_fd (/dev/kvm) and vm_fd may be -1 where the
  * architecture needs neither (x86 uses kvm_fd for KVM_GET_MSR_INDEX_LIST).
+ * vm_fd also ties the handle to the VM's other handles (a change of the
+ * VM's register lists reaches them all: kvmreg_vcpu_list_changed()). On
+ * x86 the library learns what the kernel offers once per process, on a
+ * /dev/kvm descriptor of its own (a close-on-exec duplicate of kvm_fd, or
+ * opened) that it keeps open for the life of the process, so the module
+ * those facts come from stays loaded.
  */
 int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 		       struct kvmreg_vcpu **out);
