@@ -625,23 +625,20 @@ int main(int argc, char **argv)
 		 * a first save or restore costs more is in docs/perf.md). */
 		struct kvmreg_scratch warm;
 		struct kvmreg_state *first;
-		struct kvmreg_vcpu *h;
-		int fd;
 
 		if (kvmreg_save(run.vcpu, &first) || kvmreg_scratch_create(0, &warm))
 			die("warm-up");
-		fd = ioctl(warm.vm_fd, KVM_CREATE_VCPU, 1);
-		if (fd < 0 || kvmreg_vcpu_attach(warm.kvm_fd, warm.vm_fd, fd, &h) ||
-		    kvmreg_restore_fresh(h, first))
-			die("warm-up restore");
-		kvmreg_vcpu_detach(h);
-		close(fd);
-		fd = ioctl(warm.vm_fd, KVM_CREATE_VCPU, 2);
-		if (fd < 0 || kvmreg_vcpu_attach(warm.kvm_fd, warm.vm_fd, fd, &h) ||
-		    kvmreg_restore_fresh(h, plus_state))
-			die("warm-up restore");
-		kvmreg_vcpu_detach(h);
-		close(fd);
+		for (int k = 1; k <= 2; k++) {
+			int fd = ioctl(warm.vm_fd, KVM_CREATE_VCPU, k);
+			struct kvmreg_vcpu *h = fd < 0 ? NULL :
+				attach_restore(warm.kvm_fd, warm.vm_fd, fd,
+					       k == 1 ? first : plus_state);
+
+			if (!h)
+				die("warm-up restore");
+			kvmreg_vcpu_detach(h);
+			close(fd);
+		}
 		kvmreg_state_free(first);
 		kvmreg_scratch_destroy(&warm);
 	}
