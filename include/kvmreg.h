@@ -131,7 +131,10 @@ uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu);
  * model with its own ioctls (KVM_SET_CPUID2, KVM_ENABLE_CAP on the vCPU,
  * KVM_ARM_VCPU_INIT, its own KVM_SET_ONE_REG of such a register) calls
  * this afterwards; it makes every handle attached with the same vm_fd
- * enumerate again at its next need. docs/perf.md has the rule per arch.
+ * enumerate again at its next need. (On x86 a save also notices a CPUID
+ * table whose leaves changed, as it reads the table anyway, and a handle
+ * does not keep the list of a vCPU without CPUID yet.) docs/perf.md has
+ * the rule per arch.
  */
 void kvmreg_vcpu_list_changed(struct kvmreg_vcpu *vcpu);
 

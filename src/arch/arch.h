@@ -133,6 +133,12 @@ struct kvmreg_arch_driver {
 	 * through the library says it changed. NULL: no write changes it.
 	 */
 	int (*list_changed_by)(uint64_t id);
+	/*
+	 * Optional, host arch: whether a read since the list was made saw
+	 * that it changed behind the library's back (x86: the CPUID table
+	 * read has other leaves than the ones listed). Clears the mark.
+	 */
+	int (*list_stale)(struct kvmreg_vcpu *vcpu);
 
 	/* --- access (host arch only; NULL: ONE_REG for every id) --- */
 	const struct kvmreg_group_ops *groups;

@@ -244,7 +244,7 @@ static void forget_list(struct kvmreg_vcpu *vcpu)
 }
 
 int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **out,
-		     const uint64_t **ids)
+		     const uint64_t **ids, int *made)
 {
 	/* Read before enumerating: a change while it runs makes the next
 	 * call enumerate again. */
@@ -253,6 +253,13 @@ int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **out,
 	struct kvmreg_list *list;
 	int err;
 
+	/* A read since may have seen the list change (the driver's
+	 * list_stale: x86 CPUID leaves set behind the library's back). */
+	if (vcpu->list && vcpu->driver->list_stale &&
+	    vcpu->driver->list_stale(vcpu))
+		forget_list(vcpu);
+	if (made)
+		*made = !vcpu->list || vcpu->list_seen != changes;
 	if (!vcpu->list || vcpu->list_seen != changes) {
 		forget_list(vcpu);
 		err = kvmreg_enumerate(vcpu, 0, &list);
@@ -314,7 +321,7 @@ KVMREG_EXPORT int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
 
 	if (flags)
 		return kvmreg_enumerate(vcpu, flags, out);
-	err = kvmreg_vcpu_list(vcpu, &kept, &ids);
+	err = kvmreg_vcpu_list(vcpu, &kept, &ids, NULL);
 	if (err)
 		return err;
 	*out = kvmreg_list_copy(kept);

@@ -86,9 +86,10 @@ struct kvmreg_vcpu {
 int kvmreg_vcpu_keep_init(struct kvmreg_vcpu *vcpu, int vm_fd);
 void kvmreg_vcpu_keep_release(struct kvmreg_vcpu *vcpu);
 /* The handle's register list and its ids, enumerated only if it is not
- * kept (then kept). Valid until the next write through the handle. */
+ * kept (then kept; *made says so, if made is not NULL). Valid until the
+ * next write through the handle. */
 int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **list,
-		     const uint64_t **ids);
+		     const uint64_t **ids, int *made);
 /* After a write through the library whose ids list_changed_by() said
  * change (the widest enum kvmreg_list_change among them). */
 void kvmreg_vcpu_list_written(struct kvmreg_vcpu *vcpu, int change);

@@ -27,6 +27,18 @@ void kvmreg_restore_inject_fault(size_t position)
 	fault_at = position;
 }
 
+/* Whether a read since the list was made saw it change (the driver's
+ * list_stale); then the handle forgets it. */
+static int list_went_stale(struct kvmreg_vcpu *vcpu)
+{
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+
+	if (!d->list_stale || !d->list_stale(vcpu))
+		return 0;
+	kvmreg_vcpu_list_written(vcpu, KVMREG_LIST_CHANGES_VCPU);
+	return 1;
+}
+
 /*
  * Save: the handle's list, enumerated only when something may have changed
  * it (enum.c), and the plan for it, both kept on the handle; a new state
@@ -38,29 +50,42 @@ KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 	const struct kvmreg_list *list;
 	struct kvmreg_state *state;
 	const uint64_t *ids;
-	int err;
+	int err, made;
 
-	err = kvmreg_vcpu_list(vcpu, &list, &ids);
-	if (!err && !vcpu->list_plan) {
-		err = kvmreg_check_ids(vcpu->driver->arch, ids, list->count);
-		if (!err) {
-			vcpu->list_plan = kvmreg_plan_get(vcpu, KVMREG_PLAN_LIST,
-							  ids, sizeof(*ids),
-							  list->count);
-			err = vcpu->list_plan ? 0 : -ENOMEM;
+	for (int attempt = 0;; attempt++) {
+		err = kvmreg_vcpu_list(vcpu, &list, &ids, &made);
+		if (!err && !vcpu->list_plan) {
+			err = kvmreg_check_ids(vcpu->driver->arch, ids,
+					       list->count);
+			if (!err) {
+				vcpu->list_plan = kvmreg_plan_get(vcpu,
+								  KVMREG_PLAN_LIST,
+								  ids, sizeof(*ids),
+								  list->count);
+				err = vcpu->list_plan ? 0 : -ENOMEM;
+			}
 		}
+		if (err)
+			return kvmreg_wrap_error(err, "saving the vCPU");
+		state = kvmreg_state_new(vcpu->driver->arch);
+		if (!state)
+			return -ENOMEM;
+		err = kvmreg_state_set_kernel(state,
+					      kvmreg_host_kernel_release());
+		if (!err)
+			err = kvmreg_read_planned(vcpu, vcpu->list_plan, state);
+		/* What the read saw says the kept list changed behind the
+		 * library's back (x86: another CPUID table): once more, with
+		 * the list made again. */
+		if (err >= 0 && !made && list_went_stale(vcpu) && attempt == 0) {
+			kvmreg_state_free(state);
+			continue;
+		}
+		/* A register that did not read: the general path says which. */
+		if (err > 0)
+			err = kvmreg_read(vcpu, ids, list->count, state, NULL);
+		break;
 	}
-	if (err)
-		return kvmreg_wrap_error(err, "saving the vCPU");
-	state = kvmreg_state_new(vcpu->driver->arch);
-	if (!state)
-		return -ENOMEM;
-	err = kvmreg_state_set_kernel(state, kvmreg_host_kernel_release());
-	if (!err)
-		err = kvmreg_read_planned(vcpu, vcpu->list_plan, state);
-	/* A register that did not read: the general path says which. */
-	if (err > 0)
-		err = kvmreg_read(vcpu, ids, list->count, state, NULL);
 	if (err) {
 		kvmreg_state_free(state);
 		return kvmreg_wrap_error(err, "saving the vCPU");

@@ -898,6 +898,7 @@ const struct kvmreg_arch_driver kvmreg_arch_x86_64 = {
 	.probe_is_informative = 1,
 #ifdef __x86_64__
 	.list_extra = kvmreg_x86_64_list_extra,
+	.list_stale = kvmreg_x86_64_list_stale,
 	.groups = &kvmreg_x86_64_groups,
 	.vm_setup = kvmreg_x86_64_vm_setup,
 	.vcpu_setup = kvmreg_x86_64_vcpu_setup,

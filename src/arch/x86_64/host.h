@@ -58,6 +58,12 @@ struct x86_data {
 	uint32_t *msr_index;	/* KVM_GET_MSR_INDEX_LIST */
 	size_t n_msr_index;
 	bool own_msr_index;	/* the handle's, not the process's */
+	/* The CPUID leaves the handle's list names (a hash of their keys,
+	 * host_cpuid.c), and whether a table read since had others. */
+	uint64_t cpuid_listed;
+	bool cpuid_listed_known;
+	bool cpuid_listed_empty;	/* a vCPU still being set up */
+	bool cpuid_changed;
 	size_t blob_room;	/* the largest struct of a group */
 	uint32_t max_members;	/* the most parts of one */
 	struct x86_bufs *bufs;	/* this thread's, set on each call */

@@ -122,6 +122,46 @@ static void cpuid_value(const struct kvm_cpuid_entry2 *e, uint8_t *val)
 	memset(val + 20, 0, 32 - 20);
 }
 
+/* A hash of the leaves (function, index) of table t, in its order. */
+static uint64_t cpuid_leaves(const struct kvm_cpuid2 *t)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ t->nent;
+
+	for (uint32_t k = 0; k < t->nent; k++)
+		h = (h ^ cpuid_entry_key(&t->entries[k])) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * A VMM that sets CPUID with its own KVM_SET_CPUID2 after the handle made
+ * its list changes the leaves listed (and the MSRs that follow): every
+ * save reads the table anyway, so it notices at no cost and the core
+ * enumerates again (docs/perf.md). Values KVM updates at run time
+ * (OSXSAVE, the APIC bit) are not leaves: they do not count.
+ */
+static void cpuid_note_leaves(struct x86_data *d)
+{
+	if (d->cpuid_listed_known &&
+	    cpuid_leaves(d->bufs->cpuid) != d->cpuid_listed)
+		d->cpuid_changed = true;
+}
+
+/*
+ * The CPUID leaves changed since the list was made -- or the list was made
+ * on an empty table: a vCPU whose VMM has not set CPUID yet is still being
+ * set up, and a save reads no table to notice the VMM's KVM_SET_CPUID2, so
+ * its list is not kept.
+ */
+int kvmreg_x86_64_list_stale(struct kvmreg_vcpu *vcpu)
+{
+	struct x86_data *d = vcpu->arch_data;
+	bool stale = d && (d->cpuid_changed || d->cpuid_listed_empty);
+
+	if (d)
+		d->cpuid_changed = false;
+	return stale;
+}
+
 /* The table's entries as registers; how many of ids it lacks. keys: the
  * batch's memo, or NULL. */
 static int cpuid_get(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
@@ -133,6 +173,7 @@ static int cpuid_get(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
 
 	if (r < 0)
 		return r;
+	cpuid_note_leaves(d);
 	for (size_t i = 0; i < n; i++) {
 		struct kvm_cpuid_entry2 *e = cpuid_find(d->bufs->cpuid,
 							cpuid_key(keys, ids, i),
@@ -287,6 +328,10 @@ int kvmreg_x86_list_cpuid(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	if (err < 0)
 		return kvmreg_set_error(err, "KVM_GET_CPUID2: %s",
 					strerror(-err));
+	d->cpuid_listed = cpuid_leaves(d->bufs->cpuid);
+	d->cpuid_listed_known = true;
+	d->cpuid_listed_empty = d->bufs->cpuid->nent == 0;
+	d->cpuid_changed = false;
 	for (uint32_t k = 0; !err && k < d->bufs->cpuid->nent; k++) {
 		const struct kvm_cpuid_entry2 *e = &d->bufs->cpuid->entries[k];
 		uint32_t member;

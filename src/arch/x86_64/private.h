@@ -124,6 +124,8 @@ extern const struct kvmreg_group_ops kvmreg_x86_64_groups;
 int kvmreg_x86_64_list_extra(struct kvmreg_vcpu *vcpu,
 			     struct kvmreg_idvec *out,
 			     struct kvmreg_idvec *sources);
+/* host_cpuid.c: the list_stale hook (the CPUID leaves changed). */
+int kvmreg_x86_64_list_stale(struct kvmreg_vcpu *vcpu);
 int kvmreg_x86_64_vm_setup(struct kvmreg_scratch *scratch,
 			   unsigned int flags);
 int kvmreg_x86_64_vcpu_setup(struct kvmreg_scratch *scratch,
