@@ -144,6 +144,9 @@ enum kvmreg_source {
 	KVMREG_SRC_MSR_INDEX_LIST,	/* x86 KVM_GET_MSR_INDEX_LIST */
 	KVMREG_SRC_FALLBACK,		/* the library's table for this arch */
 	KVMREG_SRC_LIBRARY,		/* library-defined id (x86 struct state) */
+	/* x86: an MSR KVM implements but does not list, found from the vCPU's
+	 * own MTRRcap, MCG_CAP and CPUID (docs/arch-x86.md) */
+	KVMREG_SRC_DERIVED,
 };
 const char *kvmreg_source_name(enum kvmreg_source source);
 
