@@ -92,6 +92,8 @@ int kvmreg_x86_nested_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			memset(vals[i], 0, KVMREG_X86_CHUNK);
 			memcpy(vals[i], bytes + off, len);
 		}
+		if (errs[i])
+			kvmreg_keep_reason(ids[i], errs[i]);
 		failed += errs[i] != 0;
 	}
 	if (set && !failed) {
@@ -109,6 +111,8 @@ int kvmreg_x86_nested_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		}
 		for (size_t i = 0; r && i < n; i++)
 			errs[i] = r;
+		if (r)
+			kvmreg_keep_reason(ids[0], r);
 		failed = r ? (int)n : 0;
 	}
 	free(st);

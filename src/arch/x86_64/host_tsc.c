@@ -73,13 +73,14 @@ int kvmreg_x86_tsc_khz_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 {
 	int failed = 0;
 
-	(void)ids;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t khz = 0;
 
 		if (set) {
 			memcpy(&khz, vals[i], 4);
 			errs[i] = tsc_khz_write(vcpu, d, khz);
+			if (errs[i])
+				kvmreg_keep_reason(ids[i], errs[i]);
 		} else {
 			errs[i] = tsc_khz_read(vcpu, &khz);
 			if (!errs[i])
