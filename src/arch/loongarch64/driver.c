@@ -24,6 +24,7 @@
 #include "arch/arch.h"
 #include "arch/loongarch64/csr_names.h"
 #include "arch/loongarch64/uapi.h"
+#include "arch/common/mp_state.h"
 #include "internal.h"
 
 #define LA_SET(id)		((id) & 0x70000ULL)
@@ -94,6 +95,13 @@ static const struct named_reg *named_of(uint64_t id)
 	return NULL;
 }
 
+/*
+ * libkvmreg's MP state register (docs/ids.md): register set 7, which the
+ * kernel leaves undefined (kvm_get_one_reg() refuses it with -EINVAL), u32.
+ */
+#define LA_MP_STATE_ID	(KVM_REG_LOONGARCH | KVM_REG_SIZE_U32 | 0x70000ULL)
+#define LA_MP_STATE_MACRO "KVMREG_LOONGARCH_MP_STATE"
+
 /* ------------------------------------------------------------------ */
 /* Well-formedness                                                     */
 
@@ -104,6 +112,8 @@ static int loongarch_id_check(uint64_t id)
 	if ((id & KVM_REG_ARCH_MASK) != KVM_REG_LOONGARCH)
 		return kvmreg_set_error(-EINVAL, "0x%016llx: not a LoongArch id",
 					(unsigned long long)id);
+	if (id == LA_MP_STATE_ID)
+		return 0;
 	if (id & LA_MBZ_MASK)
 		return kvmreg_set_error(-EINVAL,
 					"0x%016llx: bits 51..19 must be zero (register set 0x%llx is not defined)",
@@ -111,7 +121,7 @@ static int loongarch_id_check(uint64_t id)
 					(unsigned long long)((id >> 16) & 0xfffffffffULL));
 	if (set == 0x60000 || set == 0x70000)
 		return kvmreg_set_error(-EINVAL,
-					"0x%016llx: register set %llu is not defined (0 GPR, 1 CSR, 2 KVM, 3 FPSIMD, 4 CPUCFG, 5 LBT)",
+					"0x%016llx: register set %llu is not defined (0 GPR, 1 CSR, 2 KVM, 3 FPSIMD, 4 CPUCFG, 5 LBT; libkvmreg's 7 holds only mp_state, u32)",
 					(unsigned long long)id,
 					(unsigned long long)(set >> 16));
 	if (set == 0 || set == 0x30000)	/* GPR, FPSIMD: no rules of their own */
@@ -153,7 +163,11 @@ static int loongarch_id_name(uint64_t id, enum kvmreg_name_style style,
 	const struct named_reg *named;
 	const char *csr;
 	size_t pos = 0;
+	int mp = kvmreg_mp_state_name(id, LA_MP_STATE_ID, LA_MP_STATE_MACRO,
+				      style, buf, len);
 
+	if (mp >= 0)
+		return mp;
 	switch (LA_SET(id)) {
 	case 0x10000:
 		csr = csr_name_of(LA_INDEX(id));
@@ -245,6 +259,8 @@ static int loongarch_id_parse(const char *name, uint64_t *id)
 	int err, csr;
 	size_t n;
 
+	if (!kvmreg_mp_state_parse(name, LA_MP_STATE_ID, LA_MP_STATE_MACRO, id))
+		return 0;
 	err = parse_ioc(name, id);
 	if (err != -ENOENT)
 		return err;
@@ -292,6 +308,8 @@ static int loongarch_id_parse(const char *name, uint64_t *id)
 
 static const char *loongarch_id_group(uint64_t id)
 {
+	if (id == LA_MP_STATE_ID)
+		return "mp_state";
 	switch (LA_SET(id)) {
 	case 0x00000:
 		return "gpr";
@@ -330,7 +348,7 @@ static int loongarch_id_is_volatile(uint64_t id)
 
 static int loongarch_known_ids(struct kvmreg_idvec *out)
 {
-	int err = 0;
+	int err = kvmreg_idvec_push(out, LA_MP_STATE_ID);
 
 	for (size_t i = 0; !err && i < KVMREG_ARRAY_SIZE(loongarch_csr_names); i++)
 		err = kvmreg_idvec_push(out, KVM_IOC_CSRID(loongarch_csr_names[i].csr));
@@ -530,6 +548,7 @@ enum loongarch_rank {
 	RANK_MSGINT = 50,
 	RANK_TIMER = 60,
 	RANK_TCFG = 61,
+	RANK_MP_STATE = 85,
 	RANK_COUNTER = 90,
 };
 
@@ -537,6 +556,8 @@ static int loongarch_restore_rank(uint64_t id)
 {
 	unsigned int csr = LA_INDEX(id);
 
+	if (id == LA_MP_STATE_ID)
+		return RANK_MP_STATE;
 	switch (LA_SET(id)) {
 	case 0x40000:
 		return RANK_CPUCFG;
@@ -573,6 +594,8 @@ static const char *loongarch_restore_reason(uint64_t id)
 		return "timer: before TCFG, which arms the timer";
 	case RANK_TCFG:
 		return "TCFG: arms the guest timer, so after every other CSR";
+	case RANK_MP_STATE:
+		return KVMREG_MP_STATE_REASON;
 	case RANK_COUNTER:
 		return "counter: per VM, only vCPU 0's write counts, guest time runs from it, so last";
 	}
