@@ -182,8 +182,13 @@ static int power_off_secondary(struct pair *p, char *why, size_t len)
 	struct itimerval t = { .it_value = { .tv_usec = 200000 } };
 	uint64_t pc = GUEST_RAM_GPA + SECONDARY_CODE;
 
-	if (kvmreg_set(p->vcpu1, guest_arch_pc_id(), &pc)) {
-		snprintf(why, len, "pc of vCPU 1: %s", kvmreg_error());
+	struct kvm_mp_state runnable = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	/* riscv64 creates secondary harts stopped: start it, as a VMM that
+	 * boots every hart does, so that it stops itself */
+	if (kvmreg_set(p->vcpu1, guest_arch_pc_id(), &pc) ||
+	    ioctl(p->vcpu1_fd, KVM_SET_MP_STATE, &runnable)) {
+		snprintf(why, len, "starting vCPU 1: %s", kvmreg_error());
 		return -1;
 	}
 	sigaction(SIGALRM, &sa, &old);
@@ -271,8 +276,11 @@ out:
 	return err;
 }
 
-/* Run the guest STEPS steps, moving at every one; answers[] from vCPU 0. */
-static int run_pair(bool careless, uint64_t *answers, char *why, size_t len)
+/* Run the guest STEPS steps, moving at every one; answers[] from vCPU 0.
+ * power_off: vCPU 1 stops itself first; else it is left runnable (started,
+ * never run). */
+static int run_pair(bool careless, bool power_off, uint64_t *answers,
+		    char *why, size_t len)
 {
 	struct pair p;
 	struct guest_mmio mmio;
@@ -288,7 +296,15 @@ static int run_pair(bool careless, uint64_t *answers, char *why, size_t len)
 		snprintf(why, len, "loading vCPU 0: %s", kvmreg_error());
 		goto out;
 	}
-	err = power_off_secondary(&p, why, len);
+	if (power_off) {
+		err = power_off_secondary(&p, why, len);
+	} else {
+		struct kvm_mp_state on = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+		err = ioctl(p.vcpu1_fd, KVM_SET_MP_STATE, &on) ? -errno : 0;
+		if (err)
+			snprintf(why, len, "KVM_SET_MP_STATE: %s", strerror(-err));
+	}
 	for (int step = 0; !err && step < STEPS; step++) {
 		err = guest_run(&p.vm, &mmio, why, len);
 		if (err)
@@ -307,7 +323,7 @@ TEST(secondary_powered_off_stays_off_across_moves)
 	char why[256] = "";
 
 	NEED_KVM();
-	REQUIRE(run_pair(false, answers, why, sizeof(why)) == 0, "%s", why);
+	REQUIRE(run_pair(false, true, answers, why, sizeof(why)) == 0, "%s", why);
 	for (int i = 0; i < STEPS; i++)
 		EXPECT(answers[i] == ANSWER_OFF,
 		       "step %d: vCPU 0 sees vCPU 1 in state %" PRIu64 ", not off",
@@ -316,17 +332,57 @@ TEST(secondary_powered_off_stays_off_across_moves)
 	       STEPS);
 }
 
-TEST(a_move_without_mp_state_brings_the_secondary_back_on)
+/* The MP state a secondary vCPU has when created (arm64: runnable; riscv64:
+ * stopped, KVM powers off every hart but the first). */
+static int fresh_secondary_state(uint32_t *mp, char *why, size_t len)
+{
+	struct pair p;
+	int err = pair_create(&p, why, len);
+
+	if (err)
+		return err;
+	*mp = raw_mp_state(p.vcpu1_fd);
+	pair_destroy(&p);
+	return 0;
+}
+
+/* A move that drops mp_state gives vCPU 1 the state a new vCPU has: the
+ * guest must see it change, from off to on where secondaries are created
+ * on (arm64), from on to off where they are created off (riscv64). */
+TEST(a_move_without_mp_state_is_noticed_by_the_guest)
+{
+	uint64_t answers[STEPS];
+	char why[256] = "";
+	uint32_t fresh = 0;
+	bool created_off;
+
+	NEED_KVM();
+	REQUIRE(fresh_secondary_state(&fresh, why, sizeof(why)) == 0, "%s", why);
+	created_off = fresh == KVM_MP_STATE_STOPPED;
+	REQUIRE(run_pair(true, !created_off, answers, why, sizeof(why)) == 0,
+		"%s", why);
+	EXPECT(answers[0] == (created_off ? ANSWER_ON : ANSWER_OFF),
+	       "before the first move: %" PRIu64, answers[0]);
+	EXPECT(answers[1] == (created_off ? ANSWER_OFF : ANSWER_ON),
+	       "after a move without mp_state: %" PRIu64, answers[1]);
+	printf("    secondaries are created %s; without mp_state vCPU 1 came back %s\n",
+	       created_off ? "stopped" : "runnable",
+	       answers[1] == ANSWER_ON ? "on" : "off");
+}
+
+/* And with mp_state, a started secondary stays started where new ones
+ * are created stopped. */
+TEST(started_secondary_stays_on_across_moves)
 {
 	uint64_t answers[STEPS];
 	char why[256] = "";
 
 	NEED_KVM();
-	REQUIRE(run_pair(true, answers, why, sizeof(why)) == 0, "%s", why);
-	EXPECT(answers[0] == ANSWER_OFF, "before the first move: %" PRIu64,
-	       answers[0]);
-	EXPECT(answers[1] == ANSWER_ON, "after a move without mp_state: %" PRIu64,
-	       answers[1]);
+	REQUIRE(run_pair(false, false, answers, why, sizeof(why)) == 0, "%s", why);
+	for (int i = 0; i < STEPS; i++)
+		EXPECT(answers[i] == ANSWER_ON,
+		       "step %d: vCPU 0 sees vCPU 1 in state %" PRIu64 ", not on",
+		       i, answers[i]);
 }
 
 /* ---------------------------------------------------------------- */
@@ -538,7 +594,8 @@ TEST(vgic_registers_of_the_vcpu_move_with_the_gic_fd)
 
 TEST_MAIN("mp_state",
 	  CASE(secondary_powered_off_stays_off_across_moves),
-	  CASE(a_move_without_mp_state_brings_the_secondary_back_on),
+	  CASE(a_move_without_mp_state_is_noticed_by_the_guest),
+	  CASE(started_secondary_stays_on_across_moves),
 	  CASE(restore_into_a_fresh_vcpu_reads_back_equal_through_raw_ioctls),
 	  CASE(vgic_registers_of_the_vcpu_move_with_the_gic_fd))
 

@@ -243,12 +243,21 @@ const struct kvmreg_group_ops kvmreg_arm64_groups = {
 static int list_vgic(struct kvmreg_vcpu *vcpu, int fd,
 		     struct kvmreg_idvec *out, struct kvmreg_idvec *sources)
 {
-	uint64_t aff, value;
+	uint64_t aff, value, typer = 0;
 	int err = vcpu_affinity(vcpu, &aff);
+	bool lpis;
 
+	/* GICR_TYPER.PLPIS: without LPIs (no ITS) KVM still answers for
+	 * PROPBASER and PENDBASER, but sanitises any write (0 reads back as
+	 * 0x180): nothing to restore, so they are not listed. */
+	lpis = !err && !vgic_access(fd, aff, false, KVMREG_ARM64_GICR_ID(0x8),
+				     (uint8_t *)&typer) && (typer & 1);
 	for (size_t i = 0; !err && i < kvmreg_arm64_gicr_count(); i++) {
 		uint64_t id = kvmreg_arm64_gicr_id(i);
+		uint32_t offset = KVMREG_ARM64_GICR_OFFSET(id);
 
+		if (!lpis && offset >= 0x70 && offset < 0x80)
+			continue;
 		value = 0;
 		if (vgic_access(fd, aff, false, id, (uint8_t *)&value))
 			continue;
