@@ -11,9 +11,12 @@
  * The guest, at EL1 with the MMU off: enables group 1 in GICD_CTLR, puts
  * PPI 27 in group 1 and enables it in the redistributor, opens
  * ICC_PMR_EL1 and ICC_IGRPEN1_EL1, arms CNTV and waits in WFI. Its IRQ
- * handler acknowledges (ICC_IAR1_EL1), counts, re-arms, ends the interrupt
- * (ICC_EOIR1_EL1) and reports the count by an MMIO write to
- * GUEST_MMIO_STEP; after STEPS ticks it writes the count to GUEST_MMIO_DONE.
+ * handler acknowledges (ICC_IAR1_EL1), counts, re-arms (or, after the
+ * last, stops the timer: a tick that expires during the slow exit to the
+ * host would otherwise be taken again at once, starving the main loop),
+ * ends the interrupt (ICC_EOIR1_EL1) and reports the count by an MMIO
+ * write to GUEST_MMIO_STEP; after STEPS ticks it writes the count to
+ * GUEST_MMIO_DONE.
  * Anything else it takes is reported at GUEST_MMIO_DONE + 8.
  */
 #include "harness.h"
@@ -70,8 +73,9 @@ __asm__(
 "	msr s3_0_c12_c12_7, x2\n"	/* ICC_IGRPEN1_EL1 */
 "	isb\n"
 "	mov x20, #0\n"
-"	movz x2, #0x4000\n"
-"	msr cntv_tval_el0, x2\n"
+"	mrs x21, cntfrq_el0\n"		/* a tick every 1/64 s */
+"	lsr x21, x21, #6\n"
+"	msr cntv_tval_el0, x21\n"
 "	mov x2, #1\n"			/* ENABLE, not masked */
 "	msr cntv_ctl_el0, x2\n"
 "	isb\n"
@@ -87,9 +91,11 @@ __asm__(
 "	cmp x4, #27\n"
 "	b.ne 21f\n"
 "	add x20, x20, #1\n"
-"	movz x5, #0x4000\n"
-"	msr cntv_tval_el0, x5\n"
-"	isb\n"
+"	msr cntv_tval_el0, x21\n"
+"	cmp x20, #" "10" "\n"		/* the last tick: no more */
+"	b.lo 23f\n"
+"	msr cntv_ctl_el0, xzr\n"
+"23:	isb\n"
 "	msr s3_0_c12_c12_1, x4\n"	/* ICC_EOIR1_EL1 */
 "	movz x3, #0x1000, lsl #16\n"
 "	str x20, [x3]\n"		/* GUEST_MMIO_STEP */

@@ -101,6 +101,9 @@ int kvmreg_arm64_list_extra(struct kvmreg_vcpu *vcpu,
 			    struct kvmreg_idvec *sources);
 int kvmreg_arm64_gic_fd(struct kvmreg_vcpu *vcpu, int fd);
 
+_Static_assert(sizeof(struct kvm_vcpu_events) == KVMREG_ARM64_EVENTS_BYTES,
+	       "the events register is the whole struct");
+
 /* What a handle knows beyond its fds: the VMM's GICv3 fd, if any. */
 struct arm64_data {
 	int gic_fd;
@@ -115,6 +118,7 @@ enum {
 	GROUP_MP_STATE = 1,
 	GROUP_ICC,
 	GROUP_GICR,
+	GROUP_EVENTS,
 };
 
 static uint32_t arm64_group_of(uint64_t id)
@@ -126,6 +130,8 @@ static uint32_t arm64_group_of(uint64_t id)
 		return GROUP_MP_STATE;
 	case KVMREG_ARM64_LIB_ICC:
 		return GROUP_ICC;
+	case KVMREG_ARM64_LIB_EVENTS:
+		return GROUP_EVENTS;
 	default:
 		return GROUP_GICR;
 	}
@@ -204,6 +210,15 @@ static int arm64_group_access(struct kvmreg_vcpu *vcpu, uint32_t group,
 		kvmreg_mp_state_access(vcpu, set, n, vals, errs);
 		return 0;
 	}
+	if (group == GROUP_EVENTS) {
+		for (size_t i = 0; i < n; i++) {
+			errs[i] = kvmreg_vcpu_ioctl(vcpu, set ? KVM_SET_VCPU_EVENTS :
+						    KVM_GET_VCPU_EVENTS, vals[i]);
+			if (errs[i] > 0)
+				errs[i] = 0;
+		}
+		return 0;
+	}
 	if (!d || d->gic_fd < 0)
 		return kvmreg_set_error(-ENODEV,
 					"vGIC registers need the VM's GICv3 fd: call kvmreg_vcpu_set_gic_fd() first");
@@ -280,10 +295,15 @@ int kvmreg_arm64_list_extra(struct kvmreg_vcpu *vcpu,
 			    struct kvmreg_idvec *sources)
 {
 	struct arm64_data *d = arm64_data(vcpu);
+	struct kvm_vcpu_events events;
 	int err = 0;
 
 	if (d && d->gic_fd >= 0)
 		err = list_vgic(vcpu, d->gic_fd, out, sources);
+	if (!err && kvmreg_vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &events) == 0) {
+		err = kvmreg_idvec_push(out, KVMREG_ARM64_EVENTS_ID);
+		err = err ? err : kvmreg_idvec_push(sources, KVMREG_SRC_LIBRARY);
+	}
 	return err ? err : kvmreg_mp_state_list(vcpu, KVMREG_ARM64_MP_STATE_ID,
 						out, sources);
 }

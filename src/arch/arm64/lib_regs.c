@@ -20,6 +20,7 @@
 #define MP_STATE_MACRO "KVMREG_ARM64_MP_STATE"
 #define ICC_MACRO "KVMREG_ARM64_VGIC_ICC"
 #define GICR_MACRO "KVMREG_ARM64_VGIC_GICR"
+#define EVENTS_MACRO "KVMREG_ARM64_VCPU_EVENTS"
 
 /*
  * The CPU-interface registers KVM saves and restores through
@@ -130,13 +131,16 @@ uint32_t kvmreg_arm64_gicr_clear_offset(uint32_t offset)
 
 int kvmreg_arm64_lib_check(uint64_t id)
 {
-	if (id == KVMREG_ARM64_MP_STATE_ID || icc_of(id) || gicr_of(id))
+	if (id == KVMREG_ARM64_MP_STATE_ID || id == KVMREG_ARM64_EVENTS_ID ||
+	    icc_of(id) || gicr_of(id))
 		return 0;
 	return kvmreg_set_error(-EINVAL,
 				"id 0x%016" PRIx64 ": coprocessor group 0x%04x is libkvmreg's (%s), and it has no such register of this size (docs/ids.md)",
 				id, KVMREG_ARM64_COPROC(id),
 				KVMREG_ARM64_COPROC(id) == KVMREG_ARM64_LIB_MP_STATE ?
 				"mp_state" :
+				KVMREG_ARM64_COPROC(id) == KVMREG_ARM64_LIB_EVENTS ?
+				"events" :
 				KVMREG_ARM64_COPROC(id) == KVMREG_ARM64_LIB_ICC ?
 				"vGIC CPU interface" : "vGIC redistributor");
 }
@@ -151,6 +155,8 @@ int kvmreg_arm64_lib_name(uint64_t id, enum kvmreg_name_style style,
 	if (id == KVMREG_ARM64_MP_STATE_ID)
 		return kvmreg_mp_state_name(id, id, MP_STATE_MACRO, style, buf,
 					    len);
+	if (id == KVMREG_ARM64_EVENTS_ID)
+		return snprintf(buf, len, "%s", macro ? EVENTS_MACRO : "events");
 	if (icc)
 		return snprintf(buf, len, macro ? ICC_MACRO "(%s)" : "vgic.%s",
 				icc->name);
@@ -169,6 +175,10 @@ int kvmreg_arm64_lib_parse(const char *name, uint64_t *id)
 	if (!kvmreg_mp_state_parse(name, KVMREG_ARM64_MP_STATE_ID,
 				   MP_STATE_MACRO, id))
 		return 0;
+	if (!strcmp(name, "events") || !strcmp(name, EVENTS_MACRO)) {
+		*id = KVMREG_ARM64_EVENTS_ID;
+		return 0;
+	}
 	rest = NULL;
 	if (!strncasecmp(name, "vgic.", 5)) {
 		rest = name + 5;
@@ -213,6 +223,8 @@ const char *kvmreg_arm64_lib_group(uint64_t id)
 		return "vgic-icc";
 	case KVMREG_ARM64_LIB_GICR:
 		return "vgic-gicr";
+	case KVMREG_ARM64_LIB_EVENTS:
+		return "events";
 	}
 	return NULL;
 }
@@ -221,6 +233,7 @@ int kvmreg_arm64_lib_known(struct kvmreg_idvec *out)
 {
 	int err = kvmreg_idvec_push(out, KVMREG_ARM64_MP_STATE_ID);
 
+	err = err ? err : kvmreg_idvec_push(out, KVMREG_ARM64_EVENTS_ID);
 	for (size_t i = 0; !err && i < KVMREG_ARRAY_SIZE(icc_regs); i++)
 		err = kvmreg_idvec_push(out, KVMREG_ARM64_ICC_ID(icc_regs[i].enc));
 	for (size_t i = 0; !err && i < KVMREG_ARRAY_SIZE(gicr_regs); i++)
@@ -232,6 +245,7 @@ int kvmreg_arm64_lib_known(struct kvmreg_idvec *out)
 enum {
 	RANK_GICR = 70,
 	RANK_ICC = 75,
+	RANK_EVENTS = 80,
 	RANK_MP_STATE = 85,
 };
 
@@ -242,6 +256,8 @@ int kvmreg_arm64_lib_rank(uint64_t id)
 		return RANK_GICR;
 	case KVMREG_ARM64_LIB_ICC:
 		return RANK_ICC;
+	case KVMREG_ARM64_LIB_EVENTS:
+		return RANK_EVENTS;
 	default:
 		return RANK_MP_STATE;
 	}
@@ -254,6 +270,8 @@ const char *kvmreg_arm64_lib_reason(uint64_t id)
 		return "vGIC redistributor: after the vCPU's registers, as QEMU restores the GIC after the CPUs; PROPBASER/PENDBASER before GICR_CTLR (EnableLPIs freezes them)";
 	case RANK_ICC:
 		return "vGIC CPU interface: after the redistributor (QEMU's kvm_arm_gicv3_put), SRE and CTLR first (KVM checks the priority and ID bits)";
+	case RANK_EVENTS:
+		return "vCPU events: after the registers (QEMU's kvm_put_vcpu_events follows the core registers): a pending SError or external abort is injected into the state just written";
 	default:
 		return KVMREG_MP_STATE_REASON;
 	}

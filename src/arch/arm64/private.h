@@ -31,6 +31,9 @@ enum {
 	/* vGICv3 redistributor of this vCPU, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
 	 * index = byte offset / 4 in its RD_base + SGI_base frames, u32 */
 	KVMREG_ARM64_LIB_GICR = 0x0ff2,
+	/* KVM_GET/SET_VCPU_EVENTS: struct kvm_vcpu_events (64 bytes, a
+	 * pending SError and its ESR); index 0, u512 */
+	KVMREG_ARM64_LIB_EVENTS = 0x0ff3,
 };
 
 #define KVMREG_ARM64_MP_STATE_ID \
@@ -42,6 +45,10 @@ enum {
 #define KVMREG_ARM64_GICR_ID(offset) \
 	(KVMREG_ARM64_ARCH | KVMREG_ARM64_U32 | \
 	 (uint64_t)KVMREG_ARM64_LIB_GICR << 16 | (uint64_t)(offset) >> 2)
+#define KVMREG_ARM64_EVENTS_ID \
+	(KVMREG_ARM64_ARCH | 0x0060000000000000ULL | \
+	 (uint64_t)KVMREG_ARM64_LIB_EVENTS << 16)
+#define KVMREG_ARM64_EVENTS_BYTES	64
 #define KVMREG_ARM64_GICR_OFFSET(id)	((uint32_t)((id) & 0xffff) << 2)
 
 static inline int kvmreg_arm64_is_lib(uint64_t id)
@@ -50,7 +57,7 @@ static inline int kvmreg_arm64_is_lib(uint64_t id)
 
 	return (id & 0xff00000000000000ULL) == KVMREG_ARM64_ARCH &&
 	       coproc >= KVMREG_ARM64_LIB_MP_STATE &&
-	       coproc <= KVMREG_ARM64_LIB_GICR;
+	       coproc <= KVMREG_ARM64_LIB_EVENTS;
 }
 
 /* The vGIC registers a vCPU has, in restore order: the ICC ones, and the
