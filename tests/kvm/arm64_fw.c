@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "kvmreg.h"
+#include "lib/first_run.h"
 #include "lib/guest.h"
 #include "lib/testutil.h"
 
@@ -109,8 +110,8 @@ TEST(bitmap_is_fixed_after_the_first_run)
  */
 TEST(restore_of_a_changed_bitmap_needs_a_fresh_vm)
 {
-	struct guest_vm src, fresh, ran;
-	struct kvmreg_state *saved = NULL, *before = NULL, *after = NULL;
+	struct guest_vm src;
+	struct kvmreg_state *saved = NULL;
 	uint64_t v = 0;
 
 	NEED_KVM();
@@ -121,30 +122,9 @@ TEST(restore_of_a_changed_bitmap_needs_a_fresh_vm)
 	REQUIRE(kvmreg_set(src.vcpu, std_hyp_bmap(), &v) == 0, "%s",
 		kvmreg_error());
 	REQUIRE(kvmreg_save(src.vcpu, &saved) == 0, "%s", kvmreg_error());
-
-	REQUIRE(guest_vm_create(&fresh, 0, NULL) == 0, "vCPU");
-	EXPECT(kvmreg_restore(fresh.vcpu, saved) == 0, "%s", kvmreg_error());
-	REQUIRE(kvmreg_save(fresh.vcpu, &after) == 0, "%s", kvmreg_error());
-	EXPECT(t_state_differences(saved, after, 0) == 0,
-	       "the fresh VM differs after the restore");
-	kvmreg_state_free(after);
-
-	REQUIRE(guest_vm_create(&ran, 0, NULL) == 0, "vCPU");
-	REQUIRE(guest_touch_run(&ran) == 0, "KVM_RUN");
-	REQUIRE(kvmreg_save(ran.vcpu, &before) == 0, "%s", kvmreg_error());
-	EXPECT(kvmreg_restore(ran.vcpu, saved) == -EBUSY,
-	       "restore after the first run: %s", kvmreg_error());
-	EXPECT(strstr(kvmreg_error(), "BMAP") != NULL,
-	       "the error does not name the bitmap: %s", kvmreg_error());
-	REQUIRE(kvmreg_save(ran.vcpu, &after) == 0, "%s", kvmreg_error());
-	EXPECT(t_state_differences(before, after, 0) == 0,
-	       "the refused restore changed the vCPU");
+	t_restore_needs_a_fresh_vcpu(saved, "PV time hidden", "BMAP");
 	kvmreg_state_free(saved);
-	kvmreg_state_free(before);
-	kvmreg_state_free(after);
 	guest_vm_destroy(&src);
-	guest_vm_destroy(&fresh);
-	guest_vm_destroy(&ran);
 }
 
 /* The library's order writes every bitmap before any state register. */
