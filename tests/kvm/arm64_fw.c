@@ -127,35 +127,24 @@ TEST(restore_of_a_changed_bitmap_needs_a_fresh_vm)
 	guest_vm_destroy(&src);
 }
 
+static bool is_fw_bitmap(uint64_t id)
+{
+	for (unsigned int b = 0; b < 3; b++)
+		if (id == guest_arm64_fw_bmap(b))
+			return true;
+	return false;
+}
+
+static bool is_pc(uint64_t id)
+{
+	return id == guest_arm64_pc();
+}
+
 /* The library's order writes every bitmap before any state register. */
 TEST(bitmaps_come_first_in_restore_order)
 {
-	struct guest_vm vm;
-	struct kvmreg_state *saved = NULL;
-	uint64_t *ids;
-	size_t n, last_bitmap = 0, first_core = SIZE_MAX;
-
 	NEED_KVM();
-	REQUIRE(guest_vm_create(&vm, 0, NULL) == 0, "vCPU");
-	REQUIRE(kvmreg_save(vm.vcpu, &saved) == 0, "%s", kvmreg_error());
-	n = kvmreg_state_count(saved);
-	ids = calloc(n + 1, sizeof(*ids));
-	REQUIRE(ids && kvmreg_restore_order(saved, ids) == 0, "%s",
-		kvmreg_error());
-	for (size_t i = 0; i < n; i++) {
-		for (unsigned int b = 0; b < 3; b++)
-			if (ids[i] == guest_arm64_fw_bmap(b))
-				last_bitmap = i;
-		if (ids[i] == guest_arm64_pc() && first_core == SIZE_MAX)
-			first_core = i;
-	}
-	EXPECT(first_core != SIZE_MAX, "pc is not in the state");
-	EXPECT(last_bitmap < first_core,
-	       "a bitmap at position %zu comes after pc at %zu", last_bitmap,
-	       first_core);
-	free(ids);
-	kvmreg_state_free(saved);
-	guest_vm_destroy(&vm);
+	t_fixed_registers_come_first(is_fw_bitmap, is_pc);
 }
 
 #else /* !__aarch64__ */

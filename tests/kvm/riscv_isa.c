@@ -182,38 +182,26 @@ TEST(restore_of_fewer_extensions_needs_a_fresh_vcpu)
 	guest_vm_destroy(&src);
 }
 
+/* config, ISA_EXT, SBI_EXT: all fixed at the first run. */
+static bool is_configuration(uint64_t id)
+{
+	uint64_t type = id & 0xff000000ull;
+
+	return type == (1ull << 24) || type == (7ull << 24) ||
+	       type == (8ull << 24);
+}
+
+static bool is_other(uint64_t id)
+{
+	return !is_configuration(id);
+}
+
 /* The library's order writes the configuration (config, ISA and SBI
  * extensions) before the state it decides. */
 TEST(isa_registers_come_first_in_restore_order)
 {
-	struct guest_vm vm;
-	struct kvmreg_state *saved = NULL;
-	uint64_t *ids;
-	size_t n, last_isa = 0, first_other = SIZE_MAX;
-
 	NEED_KVM();
-	REQUIRE(guest_vm_create(&vm, 0, NULL) == 0, "vCPU");
-	REQUIRE(kvmreg_save(vm.vcpu, &saved) == 0, "%s", kvmreg_error());
-	n = kvmreg_state_count(saved);
-	ids = calloc(n + 1, sizeof(*ids));
-	REQUIRE(ids && kvmreg_restore_order(saved, ids) == 0, "%s",
-		kvmreg_error());
-	for (size_t i = 0; i < n; i++) {
-		uint64_t type = ids[i] & 0xff000000ull;
-
-		/* config, ISA_EXT, SBI_EXT: all fixed at the first run. */
-		if (type == (1ull << 24) || type == (7ull << 24) ||
-		    type == (8ull << 24))
-			last_isa = i;
-		else if (first_other == SIZE_MAX)
-			first_other = i;
-	}
-	EXPECT(last_isa < first_other,
-	       "a configuration register at %zu comes after state at %zu",
-	       last_isa, first_other);
-	free(ids);
-	kvmreg_state_free(saved);
-	guest_vm_destroy(&vm);
+	t_fixed_registers_come_first(is_configuration, is_other);
 }
 
 #else
