@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The name tests' shared helpers: see names.h. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,4 +47,45 @@ size_t t_known_ids_where(enum kvmreg_arch arch, bool (*is_one)(uint64_t id))
 			n += is_one(ids.v[i]);
 	kvmreg_idvec_free(&ids);
 	return n;
+}
+
+static char fault[768];
+
+const char *t_bad_id_fault(enum kvmreg_arch arch, uint64_t id,
+			   const char *says)
+{
+	char name[64];
+	int err = kvmreg_id_check(arch, id);
+
+	if (err != -EINVAL)
+		snprintf(fault, sizeof(fault), "0x%016" PRIx64 " %s (%d)", id,
+			 err ? "refused with another error" : "accepted", err);
+	else if (!strstr(kvmreg_error(), says))
+		snprintf(fault, sizeof(fault),
+			 "0x%016" PRIx64 ": '%s' does not say '%s'", id,
+			 kvmreg_error(), says);
+	else if (kvmreg_id_name(arch, id, KVMREG_NAME_SHORT, name,
+				sizeof(name)) != -EINVAL)
+		snprintf(fault, sizeof(fault), "0x%016" PRIx64 " got a name",
+			 id);
+	else
+		return NULL;
+	return fault;
+}
+
+const char *t_bad_name_fault(enum kvmreg_arch arch, const char *name,
+			     const char *says)
+{
+	uint64_t id = 0;
+	int err = kvmreg_id_parse(arch, name, &id);
+
+	if (err != -EINVAL)
+		snprintf(fault, sizeof(fault), "'%s': %d, 0x%016" PRIx64,
+			 name, err, id);
+	else if (!strstr(kvmreg_error(), says))
+		snprintf(fault, sizeof(fault), "'%s': '%s' does not say '%s'",
+			 name, kvmreg_error(), says);
+	else
+		return NULL;
+	return fault;
 }

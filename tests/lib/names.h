@@ -36,4 +36,15 @@ int t_known_ids(enum kvmreg_arch arch, struct kvmreg_idvec *ids);
 /* How many of them pass is_one (0 if there are none, or no list). */
 size_t t_known_ids_where(enum kvmreg_arch arch, bool (*is_one)(uint64_t id));
 
+/*
+ * How a malformed id or name must be met: kvmreg_id_check() or
+ * kvmreg_id_parse() says -EINVAL with a message containing says (and no
+ * name is printed for the id). NULL if so, else what happened instead (in
+ * a buffer valid until the next call), for the test to print.
+ */
+const char *t_bad_id_fault(enum kvmreg_arch arch, uint64_t id,
+			   const char *says);
+const char *t_bad_name_fault(enum kvmreg_arch arch, const char *name,
+			     const char *says);
+
 #endif /* KVMREG_TEST_NAMES_H */
