@@ -65,8 +65,9 @@ static const struct kvmreg_idvec *known_of(size_t d)
 
 	if (!registered++)
 		atexit(free_known);
+	/* A driver whose list fails is met with an empty one: a failure. */
 	if (!known[d].n && t_known_ids(drivers[d].arch, &known[d]))
-		known[d].n = 0;
+		kvmreg_idvec_free(&known[d]);
 	return &known[d];
 }
 
