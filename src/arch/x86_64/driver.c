@@ -817,6 +817,11 @@ enum {
 	RANK_XSAVE = 30,
 	RANK_DEBUGREGS = 40,
 	RANK_LAPIC = 50,
+	/* MSRs: after CPUID (kvm_mtrr_valid checks MTRR masks against its
+	 * MAXPHYADDR; TSC_AUX, SPEC_CTRL, XSS need its bits), after
+	 * MCG_CAP (set_msr_mce refuses banks past its count, and
+	 * KVM_X86_SETUP_MCE would reset MCi_CTL written before it) and
+	 * the LAPIC; MTRR order among themselves is free (KVM only zaps) */
 	RANK_MSRS = 60,
 	RANK_TSC_DEADLINE = 65,
 	RANK_MP_STATE = 70,
