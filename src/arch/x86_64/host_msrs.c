@@ -164,37 +164,31 @@ static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 /*
  * Appends the ids of msrs (n indexes) that this vCPU can read, with source:
  * one KVM_GET_MSRS of all of them, plus one more per MSR it refuses
- * (msr_io). values, when not NULL, receives what was read (n entries).
+ * (msr_io).
  */
 static int push_readable(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-			 const uint32_t *msrs, size_t n, uint64_t *values,
+			 const uint32_t *msrs, size_t n,
 			 enum kvmreg_source source, struct kvmreg_idvec *out,
 			 struct kvmreg_idvec *sources)
 {
 	uint64_t *ids = calloc(n + 1, sizeof(*ids));
-	uint64_t *own = values ? NULL : malloc((n + 1) * sizeof(*own));
+	uint64_t *values = malloc((n + 1) * sizeof(*values));
 	uint8_t **vals = calloc(n + 1, sizeof(*vals));
 	int *errs = malloc((n + 1) * sizeof(*errs));
-	int err = ids && (values || own) && vals && errs ? 0 :
+	int err = ids && values && vals && errs ? 0 :
 		  kvmreg_set_error(-ENOMEM, "out of memory");
 
-	if (!values)
-		values = own;
 	for (size_t i = 0; !err && i < n; i++) {
 		ids[i] = KVMREG_X86_MSR_ID(msrs[i]);
 		vals[i] = (uint8_t *)&values[i];
-		values[i] = 0;
 	}
 	if (!err)
 		msr_io(vcpu, d, false, n, ids, vals, errs);
 	for (size_t i = 0; !err && i < n; i++)
-		if (!errs[i] && out)
+		if (!errs[i])
 			err = kvmreg_x86_push(out, sources, ids[i], source);
-	for (size_t i = 0; !err && i < n && !out; i++)
-		if (errs[i])
-			values[i] = UINT64_MAX;	/* refused: the caller's marker */
 	free(ids);
-	free(own);
+	free(values);
 	free(vals);
 	free(errs);
 	return err;
@@ -262,16 +256,20 @@ static const uint32_t fixed_mtrrs[] = {
  * gated ones above. A vCPU that refuses MTRRcap or MCG_CAP has none of
  * theirs. *n: how many are in cand.
  */
-static int derive_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-		       uint32_t *cand, size_t *n)
+static void derive_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			uint32_t *cand, size_t *n)
 {
-	const uint32_t caps[2] = { MSR_MTRRcap, MSR_IA32_MCG_CAP };
-	uint64_t cap[2];
-	int err = push_readable(vcpu, d, caps, 2, cap, 0, NULL, NULL);
+	const uint64_t caps[2] = { KVMREG_X86_MSR_ID(MSR_MTRRcap),
+				   KVMREG_X86_MSR_ID(MSR_IA32_MCG_CAP) };
+	uint64_t cap[2] = { 0, 0 };
+	uint8_t *vals[2] = { (uint8_t *)&cap[0], (uint8_t *)&cap[1] };
+	int errs[2];
+	bool mtrr, mce;
 
 	*n = 0;
-	if (err)
-		return err;
+	msr_io(vcpu, d, false, 2, caps, vals, errs);
+	mtrr = !errs[0];
+	mce = !errs[1] && (cap[1] & MCG_BANKCNT_MASK);
 	for (size_t i = 0; i < KVMREG_ARRAY_SIZE(cpuid_msrs); i++) {
 		const struct cpuid_msr *c = &cpuid_msrs[i];
 
@@ -279,7 +277,7 @@ static int derive_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 						c->reg, c->bit))
 			add_candidate(d, cand, n, c->msr);
 	}
-	if (cap[0] != UINT64_MAX) {
+	if (mtrr) {
 		for (uint32_t i = 0; i < (cap[0] & MSR_MTRRcap_VCNT_MASK); i++) {
 			add_candidate(d, cand, n, MSR_MTRRphysBase0 + 2 * i);
 			add_candidate(d, cand, n, MSR_MTRRphysBase0 + 2 * i + 1);
@@ -290,7 +288,7 @@ static int derive_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		add_candidate(d, cand, n, MSR_MTRRdefType);
 		add_candidate(d, cand, n, MSR_IA32_CR_PAT);
 	}
-	if (cap[1] != UINT64_MAX && (cap[1] & MCG_BANKCNT_MASK)) {
+	if (mce) {
 		uint32_t banks = (uint32_t)(cap[1] & MCG_BANKCNT_MASK);
 
 		if (banks > KVM_MAX_MCE_BANKS)
@@ -303,7 +301,6 @@ static int derive_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		for (uint32_t i = 0; (cap[1] & MCG_CMCI_P) && i < banks; i++)
 			add_candidate(d, cand, n, MSR_IA32_MC0_CTL2 + i);
 	}
-	return 0;
 }
 
 /* The MSRs of the index list this vCPU can read, then those derive_msrs()
@@ -321,17 +318,17 @@ int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		if (err)
 			return err;
 	}
-	err = push_readable(vcpu, d, d->msr_index, d->n_msr_index, NULL,
+	err = push_readable(vcpu, d, d->msr_index, d->n_msr_index,
 			    KVMREG_SRC_MSR_INDEX_LIST, out, sources);
 	if (err)
 		return err;
 	cand = malloc(MAX_DERIVED * sizeof(*cand));
 	if (!cand)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
-	err = derive_msrs(vcpu, d, cand, &n);
-	if (!err && n)
-		err = push_readable(vcpu, d, cand, n, NULL, KVMREG_SRC_DERIVED,
-				    out, sources);
+	derive_msrs(vcpu, d, cand, &n);
+	if (n)
+		err = push_readable(vcpu, d, cand, n, KVMREG_SRC_DERIVED, out,
+				    sources);
 	free(cand);
 	return err;
 }
