@@ -8,9 +8,14 @@ LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/kvmreg
 
-VERSION_MAJOR := 0
-VERSION       := 0.1.0
+# The release. Its major.minor must equal KVMREG_VERSION_MAJOR/MINOR in
+# include/kvmreg.h and the newest node of src/libkvmreg.map: the library
+# does not build otherwise ($(BUILD)/version.ok).
+VERSION       := 0.2.0
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
 
 # Target architecture of this build (cross builds: CC=aarch64-linux-gnu-gcc).
 TARGET_MACHINE := $(shell $(CC) -dumpmachine)
@@ -65,12 +70,21 @@ $(BUILD)/obj/%.o: %.c $(LIB_HDRS) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-$(STATIC_LIB): $(LIB_OBJS)
+# One version in three places, or no library.
+$(BUILD)/version.ok: Makefile include/kvmreg.h src/libkvmreg.map
+	@mkdir -p $(dir $@)
+	@hdr=$$(sed -n 's/^#define KVMREG_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/kvmreg.h).$$(sed -n 's/^#define KVMREG_VERSION_MINOR \([0-9]*\)$$/\1/p' include/kvmreg.h); \
+	map=$$(sed -n 's/^KVMREG_\([0-9][0-9.]*\) {.*/\1/p' src/libkvmreg.map | tail -n 1); \
+	if [ "$$hdr" != "$(VERSION_MAJOR).$(VERSION_MINOR)" ] || [ "$$map" != "$$hdr" ]; then \
+		echo "version mismatch: Makefile VERSION $(VERSION), include/kvmreg.h KVMREG_VERSION_* $$hdr, newest node of src/libkvmreg.map KVMREG_$$map" >&2; exit 1; fi
+	@touch $@
+
+$(STATIC_LIB): $(LIB_OBJS) $(BUILD)/version.ok
 	@mkdir -p $(dir $@)
 	rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(LIB_OBJS)
 
-$(SHARED_LIB): $(LIB_OBJS) src/libkvmreg.map
+$(SHARED_LIB): $(LIB_OBJS) src/libkvmreg.map $(BUILD)/version.ok
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libkvmreg.map \
 		$(LDFLAGS) -o $@ $(LIB_OBJS)
 	ln -sf libkvmreg.so.$(VERSION) $(BUILD)/$(SONAME)

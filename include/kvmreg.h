@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define KVMREG_VERSION_MAJOR 0
-#define KVMREG_VERSION_MINOR 1
+#define KVMREG_VERSION_MINOR 2
 
 /* ------------------------------------------------------------------ */
 /* Architectures                                                       */

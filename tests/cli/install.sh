@@ -18,7 +18,21 @@ so=$(readlink -f "$tmp/usr/lib/libkvmreg.so.0")
 check "soname is libkvmreg.so.0" sh -c "readelf -d '$so' | grep -q 'SONAME.*libkvmreg.so.0'"
 exported=$(nm -D --defined-only "$so" | awk '$2 == "T" {print $3}')
 check "exports only kvmreg_ calls" sh -c "! printf '%s\n' \"$exported\" | grep -v '^kvmreg_' | grep -q ."
-check "every export is versioned KVMREG_0.1" sh -c "! printf '%s\n' \"$exported\" | grep -v '@@KVMREG_0.1' | grep -q ."
+# The version script names every export (no wildcard): the exports are
+# exactly its names, each in the node of the release it came with, and
+# exactly the functions the header declares.
+map_names() { sed -n "/^$1 {/,/^}/p" src/libkvmreg.map | grep -oE '^[[:space:]]+kvmreg_[a-z0-9_]+;' | tr -d ' \t;' | sort; }
+check "the version script has no wildcard export" sh -c "! grep -qE '^[[:space:]]+kvmreg_[a-z0-9_]*\\*' src/libkvmreg.map"
+nodes=$(sed -n 's/^\(KVMREG_[0-9.]*\) {.*/\1/p' src/libkvmreg.map)
+for node in $nodes; do
+	map_names "$node" > "$tmp/map.$node"
+	nm -D --defined-only "$so" | awk -v n="@@$node" '$2 == "T" && index($3, n) {sub(/@.*/, "", $3); print $3}' | sort > "$tmp/so.$node"
+	check "exports of $node are the names of its node" cmp -s "$tmp/map.$node" "$tmp/so.$node"
+done
+cat "$tmp"/map.KVMREG_* | sort > "$tmp/map.all"
+grep -oE '\bkvmreg_[a-z0-9_]+\(' include/kvmreg.h | tr -d '(' | sort -u > "$tmp/header"
+check "the version script names every function of kvmreg.h, and only those" cmp -s "$tmp/map.all" "$tmp/header"
+check "the newest node is this release" [ "$(echo $nodes | awk '{print $NF}')" = "KVMREG_$("$tmp/usr/bin/kvmreg" --version | cut -d' ' -f2)" ]
 cat > "$tmp/use.c" <<'PROG'
 #include <kvmreg.h>
 #include <stdio.h>
