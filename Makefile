@@ -53,7 +53,7 @@ BENCH_SRCS   := $(sort $(wildcard bench/*.c))
 BENCHES      := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all lib cli examples bench run-bench clean check install \
-	install-headers install-lib install-man
+	install-headers install-lib install-man install-doc ids-header
 
 all: lib cli examples
 
@@ -105,7 +105,10 @@ $(BUILD)/kvmreg.pc: kvmreg.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-install: install-lib install-headers install-man
+# DESTDIR stages the install under a root (packaging): the files go to
+# $(DESTDIR)$(PREFIX)/..., kvmreg.pc still says $(PREFIX); pkg-config
+# finds them there with PKG_CONFIG_SYSROOT_DIR=$(DESTDIR) (README.md).
+install: install-lib install-headers install-man install-doc
 install-lib: lib cli $(BUILD)/kvmreg.pc
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(BINDIR)
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/
@@ -116,13 +119,28 @@ install-lib: lib cli $(BUILD)/kvmreg.pc
 	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/
 install-headers:
 	install -d $(DESTDIR)$(INCDIR)
-	install -m 644 include/kvmreg.h $(DESTDIR)$(INCDIR)/
+	install -m 644 include/kvmreg.h include/kvmreg_ids.h $(DESTDIR)$(INCDIR)/
 install-man:
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
 	for f in man/*.1; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/; done; true
 	for f in man/*.3; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man3/; done; true
 
+# The design notes the man pages cite, where they say they are.
+install-doc:
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# include/kvmreg_ids.h is generated from the drivers' own ids: rerun after
+# a driver adds one (tests/unit/ids_header.c fails until then).
+ids-header: $(STATIC_LIB)
+	@mkdir -p $(BUILD)/gen
+	$(CC) $(ALL_CFLAGS) -o $(BUILD)/gen/gen-kvmreg-ids include/gen-kvmreg-ids.c $(STATIC_LIB)
+	$(BUILD)/gen/gen-kvmreg-ids > include/kvmreg_ids.h.tmp
+	mv include/kvmreg_ids.h.tmp include/kvmreg_ids.h
+
 clean:
 	rm -rf $(BUILD)
 
 include tests/tests.mk
+
+$(SAN_DIR)/tests/unit/ids_header: include/kvmreg_ids.h include/gen-kvmreg-ids.c

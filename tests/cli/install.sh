@@ -8,6 +8,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s --no-print-directory install DESTDIR="$tmp" PREFIX=/usr BUILD="${BUILD:-build}" >/dev/null 2>&1
 check "install succeeds" [ -f "$tmp/usr/include/kvmreg.h" ]
+check "the id constants header" [ -f "$tmp/usr/include/kvmreg_ids.h" ]
+check "docs under share/doc/kvmreg" [ -f "$tmp/usr/share/doc/kvmreg/format.md" ] && [ -f "$tmp/usr/share/doc/kvmreg/example-vmm.md" ]
+check "every doc a man page cites is installed" sh -c \
+	"for d in \$(grep -ohE '/usr/share/doc/kvmreg/[a-z0-9-]+\.md' man/* | sort -u); do [ -f '$tmp'\$d ] || { echo missing \$d; exit 1; }; done"
 check "static library" [ -f "$tmp/usr/lib/libkvmreg.a" ]
 check "shared library soname link" [ -L "$tmp/usr/lib/libkvmreg.so.0" ]
 check "pkg-config file" [ -f "$tmp/usr/lib/pkgconfig/kvmreg.pc" ]
@@ -35,10 +39,15 @@ check "the version script names every function of kvmreg.h, and only those" cmp 
 check "the newest node is this release" [ "$(echo $nodes | awk '{print $NF}')" = "KVMREG_$("$tmp/usr/bin/kvmreg" --version | cut -d' ' -f2)" ]
 cat > "$tmp/use.c" <<'PROG'
 #include <kvmreg.h>
+#include <kvmreg_ids.h>
 #include <stdio.h>
+#include <string.h>
 int main(void)
 {
 	char name[64];
+	if (kvmreg_id_name(KVMREG_ARCH_NONE, KVMREG_X86_CR8, KVMREG_NAME_SHORT,
+			   name, sizeof(name)) < 0 || strcmp(name, "cr8"))
+		return 1;
 	return kvmreg_id_name(KVMREG_ARCH_NONE, 0x6030000000100000ULL,
 			      KVMREG_NAME_SHORT, name, sizeof(name)) > 0 ? 0 : 1;
 }
