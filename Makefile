@@ -101,7 +101,9 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h $(STATIC_LIB) include/kvmreg.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC_LIB) -lpthread
 
-$(BUILD)/kvmreg.pc: kvmreg.pc.in Makefile
+# Written at every install: PREFIX may differ from the last one.
+$(BUILD)/kvmreg.pc: kvmreg.pc.in Makefile FORCE
+	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
@@ -120,10 +122,13 @@ install-lib: lib cli $(BUILD)/kvmreg.pc
 install-headers:
 	install -d $(DESTDIR)$(INCDIR)
 	install -m 644 include/kvmreg.h include/kvmreg_ids.h $(DESTDIR)$(INCDIR)/
+# The pages cite the design notes under /usr/share/doc/kvmreg: where
+# DOCDIR puts them.
 install-man:
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
-	for f in man/*.1; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/; done; true
-	for f in man/*.3; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man3/; done; true
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	for f in man/*.[137]; do \
+		sed 's|/usr/share/doc/kvmreg|$(DOCDIR)|g' $$f > $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/} && \
+		chmod 644 $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f##*/} || exit 1; done
 
 # The design notes the man pages cite, where they say they are.
 install-doc:
@@ -140,6 +145,9 @@ ids-header: $(STATIC_LIB)
 
 clean:
 	rm -rf $(BUILD)
+
+.PHONY: FORCE
+FORCE:
 
 include tests/tests.mk
 

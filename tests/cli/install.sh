@@ -11,7 +11,7 @@ check "install succeeds" [ -f "$tmp/usr/include/kvmreg.h" ]
 check "the id constants header" [ -f "$tmp/usr/include/kvmreg_ids.h" ]
 check "docs under share/doc/kvmreg" [ -f "$tmp/usr/share/doc/kvmreg/format.md" ] && [ -f "$tmp/usr/share/doc/kvmreg/example-vmm.md" ]
 check "every doc a man page cites is installed" sh -c \
-	"for d in \$(grep -ohE '/usr/share/doc/kvmreg/[a-z0-9-]+\.md' man/* | sort -u); do [ -f '$tmp'\$d ] || { echo missing \$d; exit 1; }; done"
+	"for d in \$(sed 's/\\\\-/-/g' man/* | grep -ohE '/usr/share/doc/kvmreg/[a-z0-9-]+\.md' | sort -u); do [ -f '$tmp'\$d ] || { echo missing \$d; exit 1; }; done"
 check "static library" [ -f "$tmp/usr/lib/libkvmreg.a" ]
 check "shared library soname link" [ -L "$tmp/usr/lib/libkvmreg.so.0" ]
 check "pkg-config file" [ -f "$tmp/usr/lib/pkgconfig/kvmreg.pc" ]
