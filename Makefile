@@ -23,7 +23,7 @@ TARGET_ARCH := $(firstword $(subst -, ,$(TARGET_MACHINE)))
 
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude -Isrc -Isrc/core
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CPPFLAGS) $(WARN) $(CFLAGS) -Iinclude -Isrc -Isrc/core
 LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 
 # One directory per architecture (src/arch/<arch>/). Its pure code (names,
@@ -150,5 +150,11 @@ clean:
 FORCE:
 
 include tests/tests.mk
+
+# The Debian packages, built, linted, unpacked into a throwaway root and
+# used from there (tests/package/debian.sh); a stage of make check.
+.PHONY: check-package
+check-package:
+	@tests/run-programs package tests/package/debian.sh
 
 $(SAN_DIR)/tests/unit/ids_header: include/kvmreg_ids.h include/gen-kvmreg-ids.c
