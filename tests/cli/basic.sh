@@ -46,4 +46,10 @@ expect_stdout "option after an operand" "ARM64_SYS_REG(3, 0, 0, 0, 5)" "$KVMREG"
 # Without --arch, a name two architectures share is refused, naming both.
 expect_exit 2 "encode: ambiguous name" "$KVMREG" encode core.pc
 expect_stderr "encode: ambiguous name says so" "say which architecture" "$KVMREG" encode core.pc
+# Messages name an architecture without a wrong article ("a x86_64").
+msgs=$({ "$KVMREG" get nosuch; "$KVMREG" encode --arch arm64 nosuch;
+	"$KVMREG" encode --arch s390 nosuch; "$KVMREG" decode --arch x86_64 0x6030000000100000; } 2>&1)
+check "messages: no 'a x86_64', 'a arm64', 'a s390'" sh -c "! printf '%s' \"$msgs\" | grep -qE '\\ba (x86_64|arm64|s390)'"
+expect_stderr "messages: an unknown name says which arch has none" "'nosuch' names no $(uname -m | sed 's/aarch64/arm64/') register" "$KVMREG" get nosuch
+expect_stderr "messages: an id of another arch says whose it is not" "does not belong to x86_64" "$KVMREG" decode --arch x86_64 0x6030000000100000
 finish

@@ -31,7 +31,7 @@ done
 # A wrong name, id, value, architecture or feature is usage: 2.
 expect_exit 2 "decode: malformed id" "$KVMREG" decode 0xzz
 expect_exit 2 "encode: unknown name" "$KVMREG" encode --arch x86_64 nosuch
-expect_exit 2 "get: unknown name" "$KVMREG" get --arch x86_64 nosuch
+expect_exit 2 "get: unknown name" "$KVMREG" get nosuch
 expect_exit 2 "set: unknown name" "$KVMREG" set nosuch=0x5
 expect_exit 2 "set: bad value" "$KVMREG" set rax=zz
 expect_exit 2 "set: value too wide" "$KVMREG" set rax=0x112233445566778899
