@@ -260,6 +260,11 @@ static const struct cli_check cli_checks[] = {
 	{ "capture", { "capture", "/tmp/host.capture" }, 0, 0 },
 	{ "compat", { "compat", "/tmp/a.kvmreg", "/tmp/host.capture" }, 0, 0 },
 	{ "order", { "order" }, 0, 100 },
+	/* list grouped and filtered, get and set, on this arch's names */
+	{ "list_group_core", { "list", "--group", "core" }, 0, 30 },
+	{ "list_glob", { "list", "core.*" }, 0, 30 },
+	{ "get_pc", { "get", "core.pc" }, 0, 1 },
+	{ "set_pc", { "set", "core.pc=0x1000" }, 0, 1 },
 };
 
 static void run_cli_check(const struct cli_check *c)
