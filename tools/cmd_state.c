@@ -189,9 +189,8 @@ int cmd_show(int argc, char **argv)
 
 		kvmreg_state_at(s, i, &id, &value);
 		cli_reg_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
-		if (value)
-			kvmreg_value_format(value, kvmreg_id_size(id), text,
-					    sizeof(text));
+		if (value)	/* x86 segments and tables by field */
+			cli_value_text(arch, id, value, text, sizeof(text));
 		printf("0x%016" PRIx64 "  %-32s %4zu%s%s%s\n", id, name,
 		       kvmreg_id_size(id), value ? "  " : "", text,
 		       kvmreg_id_is_volatile(arch, id) ? "  (volatile)" : "");

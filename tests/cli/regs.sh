@@ -85,6 +85,12 @@ expect_stdout "set: by id" "0x20306b0100000000 = 0x00000000000000ff (was" "$KVMR
 expect_stdout "set: the same register twice, in order" "rax = 0x0000000000000002 (was 0x0000000000000001)" "$KVMREG" set rax=0x1 rax=0x2
 expect_stderr "set: KVM refusing a value names the register" "kvmreg set: writing cr4" "$KVMREG" set cr4=0xffffffffffffffff
 
+# show: a saved x86 state reads like list (segments by field).
+"$KVMREG" save "$out.kvmreg" > /dev/null 2>&1
+expect_stdout "show: segments by field" "  cs                                 32  selector=0xf000 base=0x00000000ffff0000" "$KVMREG" show "$out.kvmreg"
+check "show --json keeps them raw" sh -c "'$KVMREG' show --json '$out.kvmreg' | grep -q '\"value\": \"0x00000000000000000000000000010000010bf0000000ffff00000000ffff0000\"'"
+rm -f "$out.kvmreg"
+
 # order: every saved register once, with a rank and a reason.
 "$KVMREG" order > "$out" 2>&1
 check "order: exit 0" [ $? = 0 ]
