@@ -47,6 +47,12 @@ expect_exit 0 "show" "$KVMREG" show "$dir/a.json"
 expect_exit 0 "convert" "$KVMREG" convert "$dir/a.json" "$dir/a.kvmreg"
 expect_exit 0 "diff: the same" "$KVMREG" diff "$dir/a.json" "$dir/a.kvmreg"
 expect_exit 0 "compat: restorable" "$KVMREG" compat "$dir/a.json" "$dir/b.json"
+# What the file commands print on success.
+expect_stdout "convert: says what it wrote" "$dir/c.kvmreg: arm64 state, saved on Linux 6.12.0, 1 register" "$KVMREG" convert "$dir/a.json" "$dir/c.kvmreg"
+expect_stdout "show: the summary line" "arm64 state, saved on Linux 6.12.0, 1 register, 0 volatile" "$KVMREG" show "$dir/a.json"
+expect_stdout "diff: the same" "same: 1 register" "$KVMREG" diff "$dir/a.json" "$dir/a.kvmreg"
+expect_stdout "compat: the verdict" "compatible: the same 1 register, with the same sizes" "$KVMREG" compat "$dir/a.json" "$dir/b.json"
+expect_stdout "compat: incompatible, and why" "incompatible: 1 missing on the host, 0 of another size, 1 only on the host" "$KVMREG" compat "$dir/a.json" "$dir/other.json"
 # The negative answers: 3.
 expect_exit 3 "diff: they differ" "$KVMREG" diff "$dir/a.json" "$dir/b.json"
 expect_exit 3 "compat: incompatible" "$KVMREG" compat "$dir/a.json" "$dir/other.json"
