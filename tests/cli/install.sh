@@ -36,6 +36,11 @@ done
 cat "$tmp"/map.KVMREG_* | sort > "$tmp/map.all"
 grep -oE '\bkvmreg_[a-z0-9_]+\(' include/kvmreg.h | tr -d '(' | sort -u > "$tmp/header"
 check "the version script names every function of kvmreg.h, and only those" cmp -s "$tmp/map.all" "$tmp/header"
+# debian/libkvmreg0.symbols follows the map (check-package builds with it).
+for node in $nodes; do
+	grep -oE "^ kvmreg_[a-z0-9_]+@$node " debian/libkvmreg0.symbols | sed 's/^ //; s/@.*//' | sort > "$tmp/sym.$node"
+	check "debian/libkvmreg0.symbols lists the names of $node" cmp -s "$tmp/map.$node" "$tmp/sym.$node"
+done
 check "the newest node is this release" [ "$(echo $nodes | awk '{print $NF}')" = "KVMREG_$("$tmp/usr/bin/kvmreg" --version | cut -d' ' -f2)" ]
 cat > "$tmp/use.c" <<'PROG'
 #include <kvmreg.h>
