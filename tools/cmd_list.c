@@ -107,9 +107,10 @@ static void print_reg(const struct cli_opts *o, const struct kvmreg_reg *r,
 	       r->flags & KVMREG_REG_VOLATILE ? "  (volatile)" : "");
 }
 
-/* Print the registers order[0..n) of list; grouped: a heading per group. */
+/* Print the registers order[0..n) of list, with a heading per group; a
+ * NULL order: all of list, in its order, without headings. */
 static void print_regs(const struct cli_opts *o, const struct kvmreg_list *list,
-		       const struct shown *order, size_t n, int grouped,
+		       const struct shown *order, size_t n,
 		       const struct kvmreg_state *values, const int *errs)
 {
 	if (o->json)
@@ -118,9 +119,10 @@ static void print_regs(const struct cli_opts *o, const struct kvmreg_list *list,
 		printf("%-18s  %-32s %4s  %-10s %s\n", "ID", "NAME", "SIZE",
 		       "SOURCE", values ? "VALUE" : "");
 	for (size_t i = 0; i < n; i++) {
-		const struct kvmreg_reg *r = &list->regs[order[i].index];
+		size_t at = order ? order[i].index : i;
+		const struct kvmreg_reg *r = &list->regs[at];
 
-		if (grouped && !o->json &&
+		if (order && !o->json &&
 		    (i == 0 || strcmp(order[i].group, order[i - 1].group))) {
 			size_t k = i;
 
@@ -130,7 +132,7 @@ static void print_regs(const struct cli_opts *o, const struct kvmreg_list *list,
 			       k - i == 1 ? "" : "s");
 		}
 		print_reg(o, r, values ? kvmreg_state_get(values, r->id) : NULL,
-			  errs ? errs[order[i].index] : 0, i == 0);
+			  errs ? errs[at] : 0, i == 0);
 	}
 	if (o->json)
 		printf("\n]\n");
@@ -139,16 +141,7 @@ static void print_regs(const struct cli_opts *o, const struct kvmreg_list *list,
 void cli_print_list(const struct cli_opts *o, const struct kvmreg_list *list,
 		    const struct kvmreg_state *values, const int *errs)
 {
-	struct shown *order = calloc(list->count + 1, sizeof(*order));
-
-	if (!order) {
-		cli_fail(CLI_RUNTIME, "list", "out of memory");
-		return;
-	}
-	for (size_t i = 0; i < list->count; i++)
-		order[i].index = i;
-	print_regs(o, list, order, list->count, 0, values, errs);
-	free(order);
+	print_regs(o, list, NULL, list->count, values, errs);
 }
 
 /* The groups of list, in group order, space separated. */
@@ -323,7 +316,7 @@ int cmd_list(int argc, char **argv)
 		for (long i = 0; i < n; i++)
 			errs[order[i].index] = read_errs[i];
 	}
-	print_regs(&o, list, order, (size_t)n, 1, values,
+	print_regs(&o, list, order, (size_t)n, values,
 		   o.no_values ? NULL : errs);
 	status = CLI_OK;
 out:

@@ -25,8 +25,9 @@ int cmd_capture(int argc, char **argv);
 int cmd_compat(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 
-/* tools/cmd_list.c: a register list as a table (or JSON), grouped; values
- * and errs (count of list) may be NULL. */
+/* tools/cmd_list.c: a register list as a table (or JSON), in its own order
+ * (the fallback table's is restore order); values and errs (count of list)
+ * may be NULL. */
 void cli_print_list(const struct cli_opts *o, const struct kvmreg_list *list,
 		    const struct kvmreg_state *values, const int *errs);
 
