@@ -5,8 +5,6 @@
 # 3 a negative answer (diff: they differ; compat: incompatible). Each
 # command is run into each status it can give.
 . "$(dirname "$0")/lib.sh"
-skipped=0
-skip() { echo "SKIP cli.$test_name.$1: $2"; skipped=$((skipped + 1)); }
 dir=$(mktemp -d "${TMPDIR:-/tmp}/kvmreg-cli-exit.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
@@ -95,5 +93,4 @@ if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
 else
 	skip no_kvm "needs root and unshare to hide /dev/kvm"
 fi
-echo "# $test_name: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+finish
