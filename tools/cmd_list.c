@@ -78,7 +78,7 @@ static int in_comma_list(const char *list, const char *s)
 static void print_reg(const struct cli_opts *o, const struct kvmreg_reg *r,
 		      const void *value, int read_err, int first)
 {
-	char name[160], text[CLI_VALUE_TEXT] = "";
+	char name[160], text[CLI_VALUE_TEXT] = "", line[sizeof(text) + 256];
 
 	cli_reg_name(o->arch, r->id, o->style, name, sizeof(name));
 	if (o->json) {
@@ -101,10 +101,14 @@ static void print_reg(const struct cli_opts *o, const struct kvmreg_reg *r,
 	}
 	if (value)
 		cli_value_text(o->arch, r->id, value, text, sizeof(text));
-	printf("0x%016" PRIx64 "  %-32s %4u  %-10s %s%s\n", r->id, name,
-	       r->size, kvmreg_source_name(r->source),
-	       value ? text : read_err ? strerror(-read_err) : "",
-	       r->flags & KVMREG_REG_VOLATILE ? "  (volatile)" : "");
+	snprintf(line, sizeof(line), "0x%016" PRIx64 "  %-32s %4u  %-10s %s%s",
+		 r->id, name, r->size, kvmreg_source_name(r->source),
+		 value ? text : read_err ? strerror(-read_err) : "",
+		 r->flags & KVMREG_REG_VOLATILE ? "  (volatile)" : "");
+	/* --no-values and the table: no blanks where the value would be */
+	for (size_t n = strlen(line); n && line[n - 1] == ' '; n--)
+		line[n - 1] = '\0';
+	puts(line);
 }
 
 /* Print the registers order[0..n) of list, with a heading per group; a
@@ -115,9 +119,11 @@ static void print_regs(const struct cli_opts *o, const struct kvmreg_list *list,
 {
 	if (o->json)
 		printf("[");
-	else
+	else if (values)
 		printf("%-18s  %-32s %4s  %-10s %s\n", "ID", "NAME", "SIZE",
-		       "SOURCE", values ? "VALUE" : "");
+		       "SOURCE", "VALUE");
+	else
+		printf("%-18s  %-32s %4s  %s\n", "ID", "NAME", "SIZE", "SOURCE");
 	for (size_t i = 0; i < n; i++) {
 		size_t at = order ? order[i].index : i;
 		const struct kvmreg_reg *r = &list->regs[at];
