@@ -41,6 +41,18 @@ for node in $nodes; do
 	grep -oE "^ kvmreg_[a-z0-9_]+@$node " debian/libkvmreg0.symbols | sed 's/^ //; s/@.*//' | sort > "$tmp/sym.$node"
 	check "debian/libkvmreg0.symbols lists the names of $node" cmp -s "$tmp/map.$node" "$tmp/sym.$node"
 done
+# The build refuses a release whose three versions disagree.
+mkdir "$tmp/tree"
+git ls-files -z 2>/dev/null | xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+	tar --null -T - -cf - | tar -xf - -C "$tmp/tree"
+check "version check passes as committed" make -s -C "$tmp/tree" BUILD="$tmp/b1" "$tmp/b1/version.ok"
+sed -i 's/^#define KVMREG_VERSION_MINOR .*/#define KVMREG_VERSION_MINOR 99/' "$tmp/tree/include/kvmreg.h"
+check "version check fails when kvmreg.h disagrees" sh -c \
+	"! make -s -C '$tmp/tree' BUILD='$tmp/b2' '$tmp/b2/version.ok' 2>'$tmp/verr' && grep -q 'version mismatch: Makefile VERSION' '$tmp/verr'"
+git show HEAD:include/kvmreg.h > "$tmp/tree/include/kvmreg.h" 2>/dev/null || cp include/kvmreg.h "$tmp/tree/include/kvmreg.h"
+printf 'KVMREG_0.99 {\n} KVMREG_0.2;\n' >> "$tmp/tree/src/libkvmreg.map"
+check "version check fails when the newest map node disagrees" sh -c \
+	"! make -s -C '$tmp/tree' BUILD='$tmp/b3' '$tmp/b3/version.ok' 2>/dev/null"
 check "the newest node is this release" [ "$(echo $nodes | awk '{print $NF}')" = "KVMREG_$("$tmp/usr/bin/kvmreg" --version | cut -d' ' -f2)" ]
 cat > "$tmp/use.c" <<'PROG'
 #include <kvmreg.h>
