@@ -198,9 +198,15 @@ static long select_regs(const struct cli_opts *o, const struct kvmreg_list *list
 		/* Every group asked for must exist: a typo shows, not hides. */
 		const char *p = o->groups;
 
-		while (*p) {
+		for (;;) {
 			size_t len = strcspn(p, ",");
 			int found = 0;
+
+			if (!len) {
+				cli_fail(CLI_USAGE, "list",
+					 "--group '%s': an empty group name", o->groups);
+				return -1;
+			}
 
 			for (size_t i = 0; i < list->count && !found; i++) {
 				const char *g = kvmreg_id_group(o->arch, list->regs[i].id);
@@ -216,7 +222,9 @@ static long select_regs(const struct cli_opts *o, const struct kvmreg_list *list
 					 kvmreg_arch_name(o->arch), (int)len, p, have);
 				return -1;
 			}
-			p += len + (p[len] == ',');
+			if (!p[len])
+				break;
+			p += len + 1;
 		}
 	}
 	for (size_t i = 0; i < list->count; i++) {

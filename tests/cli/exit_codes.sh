@@ -76,6 +76,10 @@ else
 		expect_exit 0 "set" "$KVMREG" set rax=0x1234
 		expect_exit 1 "set: KVM refuses the value" "$KVMREG" set cr4=0xffffffffffffffff
 		expect_exit 1 "list: no register matches" "$KVMREG" list 'zz*'
+		expect_exit 2 "list: an empty --group" "$KVMREG" list --group ''
+		expect_exit 2 "list: an empty name in --group" "$KVMREG" list --group regs,
+		expect_exit 2 "set: an empty name" "$KVMREG" set =0x1
+		expect_exit 2 "set: an empty value" "$KVMREG" set rax=
 	fi
 	expect_exit 3 "compat: an arm64 state on this host" sh -c \
 		"[ \"\$(uname -m)\" = aarch64 ] && exit 3; '$KVMREG' compat '$dir/a.json'"
