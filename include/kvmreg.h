@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define KVMREG_VERSION_MAJOR 0
-#define KVMREG_VERSION_MINOR 1
+#define KVMREG_VERSION_MINOR 2
 
 /* ------------------------------------------------------------------ */
 /* Architectures                                                       */
@@ -55,7 +55,9 @@ enum kvmreg_arch kvmreg_arch_of_id(uint64_t id);
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
-/* The message of the last failed call in this thread ("" if none). */
+/* The message of the last failed call in this thread ("" if none). A
+ * successful call leaves it unchanged, like errno: read it right after a
+ * call returned an error. */
 const char *kvmreg_error(void);
 
 /* ------------------------------------------------------------------ */
@@ -197,6 +199,8 @@ int kvmreg_fallback_table(enum kvmreg_arch arch, const char *features,
 
 struct kvmreg_state;
 
+/* kvmreg_state_new and kvmreg_state_dup return NULL on failure with errno
+ * EINVAL (no such arch, a NULL state) or ENOMEM. */
 struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch);
 void kvmreg_state_free(struct kvmreg_state *state);
 struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *state);

@@ -17,10 +17,10 @@
 #include "arch/common/mp_state.h"
 #include "internal.h"
 
-#define MP_STATE_MACRO "KVMREG_ARM64_MP_STATE"
+#define MP_STATE_MACRO "KVMREG_ARM64_MP_STATE(mp_state)"
 #define ICC_MACRO "KVMREG_ARM64_VGIC_ICC"
 #define GICR_MACRO "KVMREG_ARM64_VGIC_GICR"
-#define EVENTS_MACRO "KVMREG_ARM64_VCPU_EVENTS"
+#define EVENTS_MACRO "KVMREG_ARM64_VCPU_EVENTS(events)"
 
 /*
  * The CPU-interface registers KVM saves and restores through

@@ -101,7 +101,7 @@ static const struct named_reg *named_of(uint64_t id)
  * kernel leaves undefined (kvm_get_one_reg() refuses it with -EINVAL), u32.
  */
 #define LA_MP_STATE_ID	(KVM_REG_LOONGARCH | KVM_REG_SIZE_U32 | 0x70000ULL)
-#define LA_MP_STATE_MACRO "KVMREG_LOONGARCH_MP_STATE"
+#define LA_MP_STATE_MACRO "KVMREG_LOONGARCH_MP_STATE(mp_state)"
 
 /* ------------------------------------------------------------------ */
 /* Well-formedness                                                     */
