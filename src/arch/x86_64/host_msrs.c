@@ -363,7 +363,7 @@ int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		r = kvmreg_vcpu_ioctl(vcpu, KVM_X86_SETUP_MCE, &want);
 		if (r < 0) {
 			errs[i] = kvmreg_set_error(r,
-						   "IA32_MCG_CAP: KVM_X86_SETUP_MCE of 0x%" PRIx64 " (this vCPU has 0x%" PRIx64 "): %s; KVM takes 1-%d banks and only the capability bits KVM_X86_GET_MCE_CAP_SUPPORTED reports",
+						   "KVM_X86_SETUP_MCE of 0x%" PRIx64 " (this vCPU has 0x%" PRIx64 "): %s; KVM takes 1-%d banks and only the capability bits KVM_X86_GET_MCE_CAP_SUPPORTED reports",
 						   want, now, strerror(-r),
 						   KVM_MAX_MCE_BANKS);
 			kvmreg_keep_reason(ids[i], errs[i]);

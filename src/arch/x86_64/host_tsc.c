@@ -53,16 +53,16 @@ static int tsc_khz_write(struct kvmreg_vcpu *vcpu, const struct x86_data *d,
 		return 0;
 	if (!want)
 		return kvmreg_set_error(-EINVAL,
-					"tsc_khz: 0 kHz is no TSC frequency (this vCPU runs at %" PRIu32 " kHz)",
+					"0 kHz is no TSC frequency (this vCPU runs at %" PRIu32 " kHz)",
 					now);
 	if (!d->tsc_control && !within_tolerance(want, now))
 		return kvmreg_set_error(-EOPNOTSUPP,
-					"tsc_khz: the state's TSC runs at %" PRIu32 " kHz, this vCPU at %" PRIu32 " kHz, more than %d ppm apart, and this host cannot scale the TSC (no KVM_CAP_TSC_CONTROL)",
+					"%" PRIu32 " kHz asked, this vCPU runs at %" PRIu32 " kHz: more than %d ppm apart, and this host cannot scale the TSC (no KVM_CAP_TSC_CONTROL)",
 					want, now, TSC_TOLERANCE_PPM);
 	r = kvmreg_vcpu_ioctl(vcpu, KVM_SET_TSC_KHZ, (void *)(uintptr_t)want);
 	if (r < 0)
 		return kvmreg_set_error(r,
-					"tsc_khz: KVM_SET_TSC_KHZ of %" PRIu32 " kHz (this vCPU runs at %" PRIu32 " kHz): %s",
+					"KVM_SET_TSC_KHZ of %" PRIu32 " kHz (this vCPU runs at %" PRIu32 " kHz): %s",
 					want, now, strerror(-r));
 	return 0;
 }
