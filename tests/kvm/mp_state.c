@@ -31,14 +31,17 @@
 #define SECONDARY_CODE 0x1000	/* vCPU 1's code, from the start of RAM */
 
 /* Guest code: vCPU 0's loop at the start of RAM, vCPU 1's at 0x1000. */
+#define GUEST_SECTION \
+"	.pushsection .rodata.mp_state_guest, \"a\"\n" \
+"	.globl mp_state_primary_begin\n" \
+"	.globl mp_state_primary_end\n" \
+"	.globl mp_state_secondary_begin\n" \
+"	.globl mp_state_secondary_end\n" \
+"	.balign 4\n"
+
 #if defined(__aarch64__)
 __asm__(
-"	.pushsection .rodata.mp_state_guest, \"a\"\n"
-"	.globl mp_state_primary_begin\n"
-"	.globl mp_state_primary_end\n"
-"	.globl mp_state_secondary_begin\n"
-"	.globl mp_state_secondary_end\n"
-"	.balign 4\n"
+GUEST_SECTION
 "mp_state_primary_begin:\n"
 "1:	movz x0, #0x0004\n"
 "	movk x0, #0xc400, lsl #16\n"	/* PSCI_0_2_FN64_AFFINITY_INFO */
@@ -63,12 +66,7 @@ __asm__(
 #define HOW_OFF "PSCI CPU_OFF"
 #else
 __asm__(
-"	.pushsection .rodata.mp_state_guest, \"a\"\n"
-"	.globl mp_state_primary_begin\n"
-"	.globl mp_state_primary_end\n"
-"	.globl mp_state_secondary_begin\n"
-"	.globl mp_state_secondary_end\n"
-"	.balign 4\n"
+GUEST_SECTION
 "mp_state_primary_begin:\n"
 "1:	li a7, 0x48534d\n"		/* SBI extension HSM */
 "	li a6, 2\n"			/* hart_get_status */
