@@ -40,6 +40,10 @@ enum kvmreg_batch_mode {
 struct kvmreg_group_ops {
 	/* Key of the ioctl group of id; 0 means "plain ONE_REG". */
 	uint32_t (*group_of)(uint64_t id);
+	/* Optional: the group of id when read, where a register is read with
+	 * others but written by an ioctl of its own (x86 MCG_CAP: KVM_GET_MSRS,
+	 * KVM_X86_SETUP_MCE). NULL: group_of. */
+	uint32_t (*read_group_of)(uint64_t id);
 	int (*get)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 		   const uint64_t *ids, uint8_t *const *vals, int *errs);
 	int (*set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,

@@ -77,8 +77,11 @@ static int run_in_order(struct kvmreg_vcpu *vcpu, enum kvmreg_batch_mode mode,
 			const uint64_t *ids, size_t n, uint8_t *const *vals,
 			int *errs)
 {
-	struct kvmreg_plan *plan = kvmreg_plan_get(vcpu, KVMREG_PLAN_LIST, ids,
-						   sizeof(*ids), n);
+	struct kvmreg_plan *plan = kvmreg_plan_get(vcpu,
+						   mode == KVMREG_BATCH_GET ?
+						   KVMREG_PLAN_READ :
+						   KVMREG_PLAN_WRITE,
+						   ids, sizeof(*ids), n);
 	uint8_t **pos_vals;
 	int *pos_errs, err;
 
@@ -269,7 +272,7 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	if (n > 1 && kvmreg_state_count(state) == 0) {
 		/* The handle's last read of these ids checked them. */
 		plan = kvmreg_plan_again(vcpu, &vcpu->read_plan,
-					 KVMREG_PLAN_LIST, ids, sizeof(*ids), n,
+					 KVMREG_PLAN_READ, ids, sizeof(*ids), n,
 					 &again);
 		if (!plan)
 			return -ENOMEM;

@@ -14,9 +14,17 @@
 /* ------------------------------------------------------------------ */
 /* Making a plan                                                        */
 
-static uint32_t group_of(const struct kvmreg_arch_driver *d, uint64_t id)
+/* The ioctl group of id in a plan of kind: a read may group otherwise
+ * than a write (x86 MCG_CAP: read with the MSRs, written by its own ioctl). */
+static uint32_t group_of(const struct kvmreg_plan *p, uint64_t id)
 {
-	return d->groups && d->groups->group_of ? d->groups->group_of(id) : 0;
+	const struct kvmreg_group_ops *g = p->driver->groups;
+
+	if (!g || !g->group_of)
+		return 0;
+	if (p->kind == KVMREG_PLAN_READ && g->read_group_of)
+		return g->read_group_of(id);
+	return g->group_of(id);
 }
 
 static void plan_free(struct kvmreg_plan *p)
@@ -47,7 +55,7 @@ static void add_segment(struct kvmreg_plan *p, const size_t *idx, size_t from,
 	size_t first_batch = p->batches, last = SIZE_MAX;
 
 	for (size_t k = from; k < to; k++) {
-		uint32_t group = group_of(p->driver, p->key[idx[k]]);
+		uint32_t group = group_of(p, p->key[idx[k]]);
 		size_t b = SIZE_MAX;
 
 		/* Neighbouring ids mostly share a group: the last hit first. */
@@ -139,12 +147,12 @@ static size_t rank_segment_end(const struct kvmreg_plan *p, const int *rank,
 			       const size_t *idx, size_t start)
 {
 	const struct kvmreg_group_ops *g = p->driver->groups;
-	uint32_t key = group_of(p->driver, p->key[idx[start]]);
+	uint32_t key = group_of(p, p->key[idx[start]]);
 	int ordered = key && g->in_order && g->in_order(key);
 	size_t end = start + 1, n = p->n;
 
 #define RANK(k) rank[idx[k]]
-#define GROUP(k) group_of(p->driver, p->key[idx[k]])
+#define GROUP(k) group_of(p, p->key[idx[k]])
 	for (; end < n; end++) {
 		if (RANK(end) == RANK(end - 1)) {
 			if (ordered && GROUP(end) != key)
@@ -205,7 +213,7 @@ static struct kvmreg_plan *plan_make(struct kvmreg_vcpu *vcpu,
 		idx[i] = i;
 	}
 	p->batch[0].first = 0;
-	if (kind == KVMREG_PLAN_LIST) {
+	if (kind != KVMREG_PLAN_RESTORE) {
 		add_segment(p, idx, 0, n, slot, fill, &filled);
 	} else {
 		err = restore_order(p, rank, idx);
@@ -233,7 +241,7 @@ static struct kvmreg_plan *plan_make(struct kvmreg_vcpu *vcpu,
 				vcpu, bp->group, bp[1].first - bp->first,
 				p->ids + bp->first);
 	}
-	if (kind == KVMREG_PLAN_LIST && n) {
+	if (kind == KVMREG_PLAN_READ && n) {
 		/* A state of these ids: entries in key order, each value where
 		 * its position puts it. */
 		by_key = malloc((n + 1) * sizeof(*by_key));

@@ -13,8 +13,9 @@
  * is the caller's.
  *
  * Positions are the plan's own order: batch after batch, each batch's ids
- * contiguous. A LIST plan batches the ids by ioctl group (groups in the
- * order of their first id, plain ONE_REG ids one per batch). A RESTORE
+ * contiguous. A READ or WRITE plan batches the ids by ioctl group (groups in the
+ * order of their first id, plain ONE_REG ids one per batch; a READ plan
+ * groups by the driver's read_group_of where it has one). A RESTORE
  * plan first puts them in the driver's dependency order, then batches
  * each segment: a rank, or ranks one in-order ioctl keeps in order.
  */
@@ -30,7 +31,8 @@
 #include "state.h"
 
 enum kvmreg_plan_kind {
-	KVMREG_PLAN_LIST,	/* kvmreg_read, kvmreg_write, kvmreg_save */
+	KVMREG_PLAN_READ,	/* kvmreg_read, kvmreg_save: groups for reading */
+	KVMREG_PLAN_WRITE,	/* kvmreg_write, kvmreg_set of several */
 	KVMREG_PLAN_RESTORE,	/* kvmreg_restore(_fresh): dependency order */
 };
 
@@ -55,13 +57,13 @@ struct kvmreg_plan {
 	/* The widest change a write of these ids makes to the register list
 	 * (arch driver's list_changed_by). */
 	int list_change;
-	/* Values by position, packed: offset[pos] into value_bytes. A LIST
+	/* Values by position, packed: offset[pos] into value_bytes. A READ
 	 * plan's state layout puts them there (each batch's values
 	 * contiguous, as the driver copies them fastest); a RESTORE plan
 	 * reads the rollback values there. */
 	size_t *offset;
 	size_t value_bytes;
-	/* LIST plan of distinct ids: the layout of a state of them, entries
+	/* READ plan of distinct ids: the layout of a state of them, entries
 	 * in key order (kvmreg_save, kvmreg_read into an empty state).
 	 * count 0: none (an id repeats). */
 	struct kvmreg_state_layout layout;

@@ -59,7 +59,7 @@ KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 					       list->count);
 			if (!err) {
 				vcpu->list_plan = kvmreg_plan_get(vcpu,
-								  KVMREG_PLAN_LIST,
+								  KVMREG_PLAN_READ,
 								  ids, sizeof(*ids),
 								  list->count);
 				err = vcpu->list_plan ? 0 : -ENOMEM;

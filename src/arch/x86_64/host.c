@@ -306,8 +306,18 @@ static int x86_group_in_order(uint32_t group)
 	return group == KVMREG_X86_G_MSRS;
 }
 
+/* MCG_CAP is written by KVM_X86_SETUP_MCE (its own group) but reads like
+ * any MSR: a read takes it in the one KVM_GET_MSRS. */
+static uint32_t x86_read_group_of(uint64_t id)
+{
+	uint32_t group = kvmreg_x86_group_of(id);
+
+	return group == KVMREG_X86_G_MCG_CAP ? KVMREG_X86_G_MSRS : group;
+}
+
 const struct kvmreg_group_ops kvmreg_x86_64_groups = {
 	.group_of = kvmreg_x86_group_of,
+	.read_group_of = x86_read_group_of,
 	.get = x86_group_get,
 	.set = x86_group_set,
 	.prepare = x86_group_prepare,
