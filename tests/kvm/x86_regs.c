@@ -400,6 +400,10 @@ TEST(full_read_costs_one_ioctl_per_group)
 		for (size_t i = 0; i < list->count; i++) {
 			uint32_t g = kvmreg_x86_group_of(ids[i]);
 
+			/* MCG_CAP is written by its own ioctl but read
+			 * with the other MSRs */
+			if (g == KVMREG_X86_G_MCG_CAP)
+				g = KVMREG_X86_G_MSRS;
 			if (!g)
 				one_reg++;
 			else if (!seen[g]++)
