@@ -149,31 +149,49 @@ TEST(restore_that_changes_cpuid_refreshes_the_list)
 /* x86: the VMM sets CPUID with its own KVM_SET_CPUID2 and says so with
  * kvmreg_vcpu_list_changed(): every handle of the VM lists anew. */
 #if defined(__x86_64__)
+struct cpuid_table {
+	struct kvm_cpuid2 hdr;
+	struct kvm_cpuid_entry2 e[256];
+};
+
+/* Where the VMM-side tests start: a scratch VM, a second vCPU in it without
+ * CPUID yet, a handle on that vCPU, and the CPUID table KVM supports. NULL,
+ * or what failed. */
+static const char *vcpu_without_cpuid(struct kvmreg_scratch *s, int *fd,
+				      struct kvmreg_vcpu **h,
+				      struct cpuid_table *cpuid)
+{
+	if (kvmreg_scratch_create(0, s))
+		return "scratch VM";
+	*fd = ioctl(s->vm_fd, KVM_CREATE_VCPU, 1);
+	if (*fd < 0)
+		return "KVM_CREATE_VCPU";
+	if (kvmreg_vcpu_attach(s->kvm_fd, s->vm_fd, *fd, h))
+		return "kvmreg_vcpu_attach";
+	cpuid->hdr.nent = 256;
+	if (ioctl(s->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+		return "KVM_GET_SUPPORTED_CPUID";
+	return NULL;
+}
+
 TEST(list_changed_call_covers_the_vms_handles)
 {
 	struct kvmreg_scratch s;
 	struct kvmreg_vcpu *h = NULL, *sibling = NULL;
 	struct kvmreg_list *l0 = NULL, *l1 = NULL, *l2 = NULL, *truth;
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[256];
-	} cpuid = { .hdr.nent = 256 };
-	int fd;
+	struct cpuid_table cpuid;
+	const char *failed;
+	int fd = -1;
 
 	NEED_KVM();
-	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
-	fd = ioctl(s.vm_fd, KVM_CREATE_VCPU, 1);
-	REQUIRE(fd >= 0, "KVM_CREATE_VCPU: %s", strerror(errno));
-	REQUIRE(kvmreg_vcpu_attach(s.kvm_fd, s.vm_fd, fd, &h) == 0, "%s",
-		kvmreg_error());
+	failed = vcpu_without_cpuid(&s, &fd, &h, &cpuid);
+	REQUIRE(!failed, "%s: %s %s", failed, kvmreg_error(), strerror(errno));
 	REQUIRE(kvmreg_vcpu_attach(s.kvm_fd, s.vm_fd, fd, &sibling) == 0, "%s",
 		kvmreg_error());
 	REQUIRE(kvmreg_list_get(h, 0, &l0) == 0, "%s", kvmreg_error());
 	REQUIRE(kvmreg_list_get(sibling, 0, &l1) == 0, "%s", kvmreg_error());
 	kvmreg_list_free(l1);
 	l1 = NULL;
-	REQUIRE(ioctl(s.kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) == 0,
-		"KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 	REQUIRE(ioctl(fd, KVM_SET_CPUID2, &cpuid) == 0, "KVM_SET_CPUID2: %s",
 		strerror(errno));
 	/* The VMM says the list changed, on either handle. */
@@ -207,21 +225,14 @@ TEST(save_notices_cpuid_set_behind_its_back)
 	struct kvmreg_vcpu *h = NULL;
 	struct kvmreg_state *before = NULL, *after = NULL;
 	struct kvmreg_list *truth;
-	struct {
-		struct kvm_cpuid2 hdr;
-		struct kvm_cpuid_entry2 e[256];
-	} cpuid = { .hdr.nent = 256 };
-	int fd;
+	struct cpuid_table cpuid;
+	const char *failed;
+	int fd = -1;
 
 	NEED_KVM();
-	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
-	fd = ioctl(s.vm_fd, KVM_CREATE_VCPU, 1);
-	REQUIRE(fd >= 0, "KVM_CREATE_VCPU: %s", strerror(errno));
-	REQUIRE(kvmreg_vcpu_attach(s.kvm_fd, s.vm_fd, fd, &h) == 0, "%s",
-		kvmreg_error());
+	failed = vcpu_without_cpuid(&s, &fd, &h, &cpuid);
+	REQUIRE(!failed, "%s: %s %s", failed, kvmreg_error(), strerror(errno));
 	/* A table without its last leaf, saved with (and the list kept)... */
-	REQUIRE(ioctl(s.kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) == 0,
-		"KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 	REQUIRE(cpuid.hdr.nent > 1, "a CPUID table of %u entries", cpuid.hdr.nent);
 	cpuid.hdr.nent--;
 	REQUIRE(ioctl(fd, KVM_SET_CPUID2, &cpuid) == 0, "KVM_SET_CPUID2: %s",
