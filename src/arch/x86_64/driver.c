@@ -13,6 +13,7 @@
 
 #include "arch/arch.h"
 #include "arch/x86_64/uapi.h"
+#include "arch/x86_64/ids.h"
 #include "arch/x86_64/private.h"
 #include "internal.h"
 
@@ -169,119 +170,6 @@ static const struct kind_info {
 				0 },
 };
 
-/* XSAVE areas are a few KiB (11 KiB with AMX); a bound keeps a typo from
- * naming a 1 TiB area. */
-#define MAX_XSAVE_CHUNKS 4096u
-
-/* ------------------------------------------------------------------ */
-/* Id fields                                                           */
-
-static uint32_t id_index(uint64_t id)
-{
-	return (uint32_t)(id & KVM_X86_REG_INDEX_MASK);
-}
-
-static unsigned int id_type(uint64_t id)
-{
-	return (unsigned int)(id >> KVM_X86_REG_TYPE_SHIFT) & 0xff;
-}
-
-static unsigned int id_rsvd1(uint64_t id)
-{
-	return (unsigned int)(id >> KVM_X86_REG_RSVD1_SHIFT) & 0xff;
-}
-
-static unsigned int id_rsvd2(uint64_t id)
-{
-	return (unsigned int)(id >> KVM_X86_REG_RSVD2_SHIFT) & 0xf;
-}
-
-/* Bytes of member index of kind; 0: no such member. */
-static size_t member_size(enum kvmreg_x86_kind kind, uint32_t index)
-{
-	switch (kind) {
-	case KVMREG_X86_REGS:
-		return index < KVMREG_X86_NR_REGS ? 8 : 0;
-	case KVMREG_X86_SREGS:
-		if (index == KVMREG_X86_INTERRUPT_BITMAP)
-			return 32;
-		return index < KVMREG_X86_SREGS_END ? 8 : 0;
-	case KVMREG_X86_SEGMENT:
-		/* struct kvm_segment is 24 bytes; sizes are powers of two */
-		return index < KVMREG_X86_NR_SEGMENTS ? 32 : 0;
-	case KVMREG_X86_DTABLE:
-		return index < KVMREG_X86_NR_DTABLES ? 16 : 0;
-	case KVMREG_X86_XSAVE:
-		return index < MAX_XSAVE_CHUNKS ? KVMREG_X86_CHUNK : 0;
-	case KVMREG_X86_XCR:
-		return 8;
-	case KVMREG_X86_DEBUGREG:
-		return index <= 3 || index == 6 || index == 7 ? 8 : 0;
-	case KVMREG_X86_LAPIC:
-		return index < KVMREG_X86_NR_LAPIC ? 16 : 0;
-	case KVMREG_X86_EVENTS:
-		return index < KVMREG_X86_EV_END ?
-		       kvmreg_x86_events_members[index].size : 0;
-	case KVMREG_X86_MP_STATE:
-		return index == 0 ? 4 : 0;
-	case KVMREG_X86_CPUID:
-		return 32;
-	case KVMREG_X86_TSC_KHZ:
-		return index == 0 ? 4 : 0;
-	case KVMREG_X86_NESTED:
-		return index < KVMREG_X86_MAX_NESTED_CHUNKS ?
-		       KVMREG_X86_CHUNK : 0;
-	case KVMREG_X86_KIND_END:
-		break;
-	}
-	return 0;
-}
-
-uint64_t kvmreg_x86_lib_id(enum kvmreg_x86_kind kind, uint32_t index)
-{
-	size_t size = (unsigned int)kind < KVMREG_X86_KIND_END ?
-		      member_size(kind, index) : 0;
-
-	if (!size)
-		return 0;
-	return KVMREG_X86_ARCH_FIELD |
-	       (uint64_t)kvmreg_size_field(size) << KVM_REG_SIZE_SHIFT |
-	       KVMREG_X86_LIB_MARKER << KVMREG_X86_LIB_SHIFT |
-	       (uint64_t)kind << KVMREG_X86_KIND_SHIFT | index;
-}
-
-enum kvmreg_x86_kind kvmreg_x86_lib_kind(uint64_t id)
-{
-	unsigned int kind = id_type(id);
-
-	if ((id & KVM_REG_ARCH_MASK) != KVM_REG_X86 ||
-	    id_rsvd1(id) != KVMREG_X86_LIB_MARKER || id_rsvd2(id) ||
-	    kind == 0 || kind >= KVMREG_X86_KIND_END)
-		return 0;
-	return (enum kvmreg_x86_kind)kind;
-}
-
-/*
- * CPUID functions live in four ranges (0x0, 0x4000_0000, 0x8000_0000,
- * 0xc000_0000) of a few hundred leaves, with up to a few dozen subleaves:
- * member = function bits 24-31 | function bits 0-15 << 8 | subleaf.
- */
-int kvmreg_x86_cpuid_member(uint32_t function, uint32_t index,
-			    uint32_t *member)
-{
-	if ((function & 0x00ff0000u) || index > 0xff)
-		return -ERANGE;
-	*member = (function & 0xff000000u) | (function & 0xffffu) << 8 | index;
-	return 0;
-}
-
-void kvmreg_x86_cpuid_entry(uint32_t member, uint32_t *function,
-			    uint32_t *index)
-{
-	*function = (member & 0xff000000u) | (member >> 8 & 0xffffu);
-	*index = member & 0xff;
-}
-
 static const struct msr_name *msr_by_index(uint32_t index)
 {
 	size_t lo = 0, hi = KVMREG_ARRAY_SIZE(msr_names);
@@ -385,7 +273,7 @@ static int x86_id_check(uint64_t id)
 						"id 0x%016" PRIx64 ": library id of unknown kind %u (docs/ids.md lists 1-%d)",
 						id, id_type(id),
 						KVMREG_X86_KIND_END - 1);
-		want = member_size(kind, id_index(id));
+		want = kvmreg_x86_member_size(kind, id_index(id));
 		if (!want)
 			return kvmreg_set_error(-EINVAL,
 						"id 0x%016" PRIx64 ": %s has no member %" PRIu32,
@@ -570,12 +458,12 @@ static int parse_member(enum kvmreg_x86_kind kind, const char *s, size_t n,
 		}
 		if (parse_u32(s, n, index))
 			return -ENOENT;
-		return member_size(kind, *index) ? 0 : -ERANGE;
+		return kvmreg_x86_member_size(kind, *index) ? 0 : -ERANGE;
 	case KVMREG_X86_XCR:
 	case KVMREG_X86_DEBUGREG:
 		if (parse_u32(s, n, index))
 			return -ENOENT;
-		return member_size(kind, *index) ? 0 : -ERANGE;
+		return kvmreg_x86_member_size(kind, *index) ? 0 : -ERANGE;
 	case KVMREG_X86_CPUID:
 		dot = memchr(s, macro ? ',' : '.', n);
 		if (!dot || parse_u32(s, (size_t)(dot - s), &function) ||
@@ -730,32 +618,6 @@ static const char *x86_id_group(uint64_t id)
 	if (id_type(id) == KVM_X86_REG_TYPE_KVM)
 		return "kvm";
 	return NULL;
-}
-
-uint32_t kvmreg_x86_group_of(uint64_t id)
-{
-	static const uint32_t by_kind[KVMREG_X86_KIND_END] = {
-		[KVMREG_X86_REGS] = KVMREG_X86_G_REGS,
-		[KVMREG_X86_SREGS] = KVMREG_X86_G_SREGS,
-		[KVMREG_X86_SEGMENT] = KVMREG_X86_G_SREGS,
-		[KVMREG_X86_DTABLE] = KVMREG_X86_G_SREGS,
-		[KVMREG_X86_XSAVE] = KVMREG_X86_G_XSAVE,
-		[KVMREG_X86_XCR] = KVMREG_X86_G_XCRS,
-		[KVMREG_X86_DEBUGREG] = KVMREG_X86_G_DEBUGREGS,
-		[KVMREG_X86_LAPIC] = KVMREG_X86_G_LAPIC,
-		[KVMREG_X86_EVENTS] = KVMREG_X86_G_EVENTS,
-		[KVMREG_X86_MP_STATE] = KVMREG_X86_G_MP_STATE,
-		[KVMREG_X86_CPUID] = KVMREG_X86_G_CPUID,
-		[KVMREG_X86_TSC_KHZ] = KVMREG_X86_G_TSC_KHZ,
-		[KVMREG_X86_NESTED] = KVMREG_X86_G_NESTED,
-	};
-	enum kvmreg_x86_kind kind = kvmreg_x86_lib_kind(id);
-
-	if (kind)
-		return by_kind[kind];
-	if (id == KVMREG_X86_MSR_ID(MSR_IA32_MCG_CAP))
-		return KVMREG_X86_G_MCG_CAP;
-	return kvmreg_x86_is_msr(id) ? KVMREG_X86_G_MSRS : KVMREG_X86_G_ONE_REG;
 }
 
 /*

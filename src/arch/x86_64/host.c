@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The x86_64 driver, ioctl part (built on x86_64 hosts only): what a
- * handle's kernel offers, the per-thread ioctl buffers, the group hooks
+ * handle's kernel offers, the group hooks
  * that send each ioctl group to its file (host_structs.c, host_msrs.c,
  * host_xcrs.c, host_cpuid.c), and the listing of what KVM_GET_REG_LIST
  * does not carry. The scratch VM setup is in host_scratch.c.
@@ -16,7 +16,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "arch/x86_64/host.h"
+#include "arch/x86_64/host_data.h"
 
 /*
  * What the kernel offers is the module's: the capabilities, the XSAVE size
@@ -38,80 +38,6 @@ static void x86_data_free(void *p)
 	if (d && d->own_msr_index)
 		free(d->msr_index);
 	free(d);
-}
-
-static pthread_key_t bufs_key;
-static pthread_once_t bufs_key_once = PTHREAD_ONCE_INIT;
-static bool bufs_key_made;
-static _Thread_local struct x86_bufs *thread_bufs;
-
-static void bufs_free(void *p)
-{
-	struct x86_bufs *b = p;
-
-	if (b) {
-		free(b->blob);
-		free(b->seen);
-		free(b->msrs);
-		free(b->cpuid);
-	}
-	free(b);
-}
-
-static void bufs_key_make(void)
-{
-	bufs_key_made = pthread_key_create(&bufs_key, bufs_free) == 0;
-}
-
-/* This thread's buffers, with room for d's structs. */
-static int bind_bufs(struct x86_data *d)
-{
-	struct x86_bufs *b = thread_bufs;
-	void *p;
-
-	if (!b) {
-		b = calloc(1, sizeof(*b));
-		if (b)
-			b->msrs = malloc(sizeof(*b->msrs) +
-					 MSR_BATCH * sizeof(struct kvm_msr_entry));
-		if (!b || !b->msrs) {
-			free(b);
-			return kvmreg_set_error(-ENOMEM, "out of memory");
-		}
-		/* Freed when the thread ends. */
-		pthread_once(&bufs_key_once, bufs_key_make);
-		if (bufs_key_made)
-			pthread_setspecific(bufs_key, b);
-		thread_bufs = b;
-	}
-	if (b->blob_room < d->blob_room) {
-		p = realloc(b->blob, d->blob_room);
-		if (!p)
-			return kvmreg_set_error(-ENOMEM, "out of memory");
-		b->blob = p;
-		b->blob_room = d->blob_room;
-	}
-	if (b->seen_room < d->max_members + 1) {
-		p = realloc(b->seen, d->max_members + 1);
-		if (!p)
-			return kvmreg_set_error(-ENOMEM, "out of memory");
-		b->seen = p;
-		b->seen_room = d->max_members + 1;
-	}
-	d->bufs = b;
-	return 0;
-}
-
-/* A /dev/kvm or VM fd for system ioctls: the caller's, else our own. */
-int kvmreg_x86_system_fd(struct kvmreg_vcpu *vcpu, bool vm_ok, int *own)
-{
-	*own = -1;
-	if (vm_ok && vcpu->vm_fd >= 0)
-		return vcpu->vm_fd;
-	if (vcpu->kvm_fd >= 0)
-		return vcpu->kvm_fd;
-	*own = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	return *own;
 }
 
 /* KVM_CHECK_EXTENSION; unknown where no fd answers. */
@@ -180,7 +106,7 @@ struct x86_data *kvmreg_x86_data(struct kvmreg_vcpu *vcpu)
 	int own, fd;
 
 	if (d)
-		return bind_bufs(d) ? NULL : d;
+		return kvmreg_x86_bind_bufs(d) ? NULL : d;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		kvmreg_set_error(-ENOMEM, "out of memory");
@@ -199,7 +125,7 @@ struct x86_data *kvmreg_x86_data(struct kvmreg_vcpu *vcpu)
 	d->bufs = NULL;
 	vcpu->arch_data = d;
 	vcpu->arch_data_free = x86_data_free;
-	return bind_bufs(d) ? NULL : d;
+	return kvmreg_x86_bind_bufs(d) ? NULL : d;
 }
 
 /* ------------------------------------------------------------------ */
@@ -327,14 +253,6 @@ const struct kvmreg_group_ops kvmreg_x86_64_groups = {
 
 /* ------------------------------------------------------------------ */
 /* Enumeration beyond KVM_GET_REG_LIST                                  */
-
-int kvmreg_x86_push(struct kvmreg_idvec *out, struct kvmreg_idvec *sources,
-		    uint64_t id, enum kvmreg_source source)
-{
-	int err = kvmreg_idvec_push(out, id);
-
-	return err ? err : kvmreg_idvec_push(sources, source);
-}
 
 static int push_kind(struct kvmreg_idvec *out, struct kvmreg_idvec *sources,
 		     enum kvmreg_x86_kind kind, uint32_t first, uint32_t end)

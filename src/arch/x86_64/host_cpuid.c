@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/x86_64/host.h"
+#include "arch/x86_64/host_data.h"
 
 /* Room in d->bufs->cpuid for entries entries; its contents stay. */
 static int cpuid_room(struct x86_data *d, size_t entries)

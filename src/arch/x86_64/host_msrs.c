@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/x86_64/host.h"
+#include "arch/x86_64/host_data.h"
 #include "arch/x86_64/uapi.h"
 
 

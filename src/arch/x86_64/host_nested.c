@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/x86_64/host.h"
+#include "arch/x86_64/host_data.h"
 
 /* A buffer of d->nested_size bytes holding the vCPU's nested state. The
  * kernel writes the header's size bytes; the rest stays zero, so chunks past

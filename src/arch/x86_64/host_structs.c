@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/x86_64/host.h"
+#include "arch/x86_64/host_data.h"
 
 /* The layouts the library ids describe (docs/ids.md). */
 _Static_assert(sizeof(struct kvm_regs) == KVMREG_X86_NR_REGS * 8,

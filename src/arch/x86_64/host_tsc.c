@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "arch/x86_64/host.h"
+#include "arch/x86_64/host_data.h"
 
 /*
  * Firecracker's tolerance (vstate/vcpu.rs, is_tsc_scaling_required): TSC

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arch/x86_64/host.h"
+#include "arch/x86_64/host_data.h"
 
 /* How many of ids failed, or a negative errno. */
 int kvmreg_x86_xcrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,

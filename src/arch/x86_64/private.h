@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the x86_64 name code (x86_64.c, builds everywhere) and the x86_64
+ * What the x86_64 name code (driver.c, ids.c; builds everywhere) and the x86_64
  * ioctl code (host.c, x86 hosts only) share: the encoding of the
  * library-defined ids (docs/ids.md), their members, and the ioctl groups.
  * Uses no kernel header, so both files can include it.

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the x86_64 ioctl files (host*.c, x86 hosts only) share: the
- * capabilities a handle's kernel offers, the per-thread ioctl buffers, and
- * each struct group's entry points for the dispatch in host.c.
+ * capabilities a handle's kernel offers and the per-thread ioctl buffers
+ * (host_data.c, which needs no other file of the driver), and each ioctl
+ * group's entry points for the dispatch in host.c.
  */
-#ifndef KVMREG_ARCH_X86_64_HOST_H
-#define KVMREG_ARCH_X86_64_HOST_H
+#ifndef KVMREG_ARCH_X86_64_HOST_DATA_H
+#define KVMREG_ARCH_X86_64_HOST_DATA_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -75,9 +76,11 @@ struct x86_data {
 	struct x86_bufs *bufs;	/* this thread's, set on each call */
 };
 
-/* The handle's driver data, bound to this thread's buffers; NULL after
- * kvmreg_set_error() when out of memory. */
+/* host.c: the handle's driver data, bound to this thread's buffers; NULL
+ * after kvmreg_set_error() when out of memory. */
 struct x86_data *kvmreg_x86_data(struct kvmreg_vcpu *vcpu);
+/* host_data.c: this thread's buffers, with room for d's structs. */
+int kvmreg_x86_bind_bufs(struct x86_data *d);
 /* A /dev/kvm or VM fd for system ioctls: the caller's, else our own
  * (*own >= 0: close it after use). */
 int kvmreg_x86_system_fd(struct kvmreg_vcpu *vcpu, bool vm_ok, int *own);
@@ -188,4 +191,4 @@ int kvmreg_x86_list_nested(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			   struct kvmreg_idvec *out,
 			   struct kvmreg_idvec *sources);
 
-#endif /* KVMREG_ARCH_X86_64_HOST_H */
+#endif /* KVMREG_ARCH_X86_64_HOST_DATA_H */
