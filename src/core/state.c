@@ -91,6 +91,8 @@ KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
 		free(s->entries);
 		free(s->index);
 	}
+	kvmreg_state_free(s->allowed);
+	kvmreg_state_free(s->allowed_mask);
 	free(s->data);
 	free(s);
 }
@@ -325,6 +327,10 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s
 			kvmreg_state_free(copy);
 			return NULL;
 		}
+	}
+	if (kvmreg_allowed_copy(copy, s)) {
+		kvmreg_state_free(copy);
+		return NULL;
 	}
 	return copy;
 }

@@ -35,6 +35,10 @@ struct kvmreg_state {
 	/* Non-NULL: entries and index are the template's, read-only; the
 	 * first change of layout gives the state copies of its own. */
 	struct kvmreg_layout_block *shared;
+	/* A capture's allowed values and masks (docs/migration.md): two
+	 * states with the same ids in the same order; NULL: none recorded. */
+	struct kvmreg_state *allowed;
+	struct kvmreg_state *allowed_mask;
 };
 
 /*
@@ -67,5 +71,14 @@ void kvmreg_state_clear(struct kvmreg_state *state);
 
 /* Whether the state has id, with or without a value. */
 int kvmreg_state_has(const struct kvmreg_state *state, uint64_t id);
+
+/* Give dst a copy of src's allowed values and masks (src/core/migrate.c). */
+int kvmreg_allowed_copy(struct kvmreg_state *dst,
+			const struct kvmreg_state *src);
+
+/* Record into capture what the vCPU's host allows (the driver's
+ * capture_allowed hook); nothing where the driver has none. */
+int kvmreg_capture_allowed_values(struct kvmreg_vcpu *vcpu,
+				  struct kvmreg_state *capture);
 
 #endif /* KVMREG_STATE_H */
