@@ -1255,9 +1255,17 @@ static const char *arm64_restore_reason(uint64_t id)
 int kvmreg_arm64_vcpu_setup(struct kvmreg_scratch *scratch,
 			    unsigned int flags);
 #define ARM64_VCPU_SETUP kvmreg_arm64_vcpu_setup
+int kvmreg_arm64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				 const struct kvmreg_state *list,
+				 struct kvmreg_state *value,
+				 struct kvmreg_state *mask);
+#define ARM64_CAPTURE_ALLOWED kvmreg_arm64_capture_allowed
 #else
 #define ARM64_VCPU_SETUP NULL
+#define ARM64_CAPTURE_ALLOWED NULL
 #endif
+
+extern const struct kvmreg_feature_ops kvmreg_arm64_features;
 
 static const char *const arm64_aliases[] = { "aarch64", NULL };
 
@@ -1279,4 +1287,6 @@ const struct kvmreg_arch_driver kvmreg_arch_arm64 = {
 	.restore_rank = arm64_restore_rank,
 	.restore_reason = arm64_restore_reason,
 	.vcpu_setup = ARM64_VCPU_SETUP,
+	.features = &kvmreg_arm64_features,
+	.capture_allowed = ARM64_CAPTURE_ALLOWED,
 };

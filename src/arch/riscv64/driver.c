@@ -1129,9 +1129,17 @@ static const char *rv_restore_reason(uint64_t id)
 int kvmreg_riscv64_vcpu_setup(struct kvmreg_scratch *scratch,
 			      unsigned int flags);
 #define RV_VCPU_SETUP kvmreg_riscv64_vcpu_setup
+int kvmreg_riscv64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				   const struct kvmreg_state *list,
+				   struct kvmreg_state *value,
+				   struct kvmreg_state *mask);
+#define RV_CAPTURE_ALLOWED kvmreg_riscv64_capture_allowed
 #else
 #define RV_VCPU_SETUP NULL
+#define RV_CAPTURE_ALLOWED NULL
 #endif
+
+extern const struct kvmreg_feature_ops kvmreg_riscv64_features;
 
 static const char *const rv_aliases[] = { "riscv", NULL };
 
@@ -1151,4 +1159,6 @@ const struct kvmreg_arch_driver kvmreg_arch_riscv64 = {
 	.restore_rank = rv_restore_rank,
 	.restore_reason = rv_restore_reason,
 	.vcpu_setup = RV_VCPU_SETUP,
+	.features = &kvmreg_riscv64_features,
+	.capture_allowed = RV_CAPTURE_ALLOWED,
 };
