@@ -99,6 +99,12 @@ static int store(const char *cmd, const struct kvmreg_state *s,
 	return status;
 }
 
+int cli_store(const char *cmd, const struct kvmreg_state *s, const char *path,
+	      int json)
+{
+	return store(cmd, s, path, json);
+}
+
 /* save and capture: a scratch vCPU of this host, to a file. */
 static int save_scratch(int argc, char **argv, int capture)
 {

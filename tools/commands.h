@@ -22,6 +22,13 @@ int cmd_diff(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_compat(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+/* Write s to path as a snapshot, or JSON; 0, or 1 after the message. */
+int cli_store(const char *cmd, const struct kvmreg_state *s, const char *path,
+	      int json);
+
+/* tools/cmd_migrate.c */
+int cmd_baseline(int argc, char **argv);
+int cmd_adapt(int argc, char **argv);
 
 /* Shared by the commands (tools/kvmreg.c). */
 extern const char *kvmreg_program;
