@@ -40,7 +40,8 @@ capture 6.18.0-b 0x0000000000000011 0x0000000f00000000 "" > "$dir/b.json"
 capture 6.1.0-c 0x0000000000000022 0x0 "" > "$dir/c.json"
 state 0x0000000100000011 ", {\"id\": \"$TCR2\", \"value\": \"0x0\"}" > "$dir/sve.json"
 state 0x0000000000000011 ", {\"id\": \"$TCR2\", \"value\": \"0x0\"}" > "$dir/nosve.json"
-state 0x0000000000000011 ", {\"id\": \"$TCR2\", \"value\": \"0x5\"}" > "$dir/tcr2.json"
+state 0x0000000000000011 ", {\"id\": \"$TCR2\", \"value\": \"0x5\"}" |
+	sed "s/\"id\": \"$MMFR3\", \"value\": \"0x0\"/\"id\": \"$MMFR3\", \"value\": \"0x1\"/" > "$dir/tcr2.json"
 
 for cmd in baseline adapt; do
 	expect_exit 0 "$cmd --help" "$KVMREG" "$cmd" --help
@@ -69,7 +70,7 @@ expect_exit 0 "adapt: the result is compatible" "$KVMREG" compat "$dir/adapted.k
 expect_exit 3 "adapt: a feature above the limit is refused" "$KVMREG" adapt -o "$dir/no.kvmreg" "$dir/sve.json" --to "$dir/b.json"
 check "adapt: nothing written when refused" [ ! -e "$dir/no.kvmreg" ]
 expect_stdout "adapt: says why" "the guest read it at boot" "$KVMREG" adapt "$dir/sve.json" --to "$dir/b.json"
-expect_exit 3 "adapt: TCR2_EL1 in use is refused" "$KVMREG" adapt "$dir/tcr2.json" --to "$dir/b.json"
+expect_exit 3 "adapt: TCR2_EL1 of a guest with FEAT_TCR2 is refused" "$KVMREG" adapt "$dir/tcr2.json" --to "$dir/b.json"
 
 # baseline: SVE lowered to what both allow, TCR2_EL1 left out, counted.
 expect_exit 0 "baseline of two hosts" "$KVMREG" baseline -o "$dir/base.kvmreg" "$dir/a.json" "$dir/b.json"

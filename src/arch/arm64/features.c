@@ -63,9 +63,18 @@ static int is_fw_bitmap(uint64_t id)
 	return (id & FW_BMAP_MASK) == (KVM_REG_ARM64 | KVM_REG_ARM_FW_FEAT_BMAP);
 }
 
+/* PSCI_VERSION, SMCCC_ARCH_WORKAROUND_*: KVM takes any level up to its
+ * own (kvm_arm_set_fw_reg), so lower is safe, as a number. */
+static int is_fw_level(uint64_t id)
+{
+	return (id & FW_BMAP_MASK) == (KVM_REG_ARM64 | KVM_REG_ARM_FW) &&
+	       kvmreg_size_of(id) == 8;
+}
+
 static int arm64_is_feature(uint64_t id)
 {
-	return kvmreg_arm64_feature_index(id) >= 0 || is_fw_bitmap(id);
+	return kvmreg_arm64_feature_index(id) >= 0 || is_fw_bitmap(id) ||
+	       is_fw_level(id);
 }
 
 enum field_rule { LOWER, SIGNED, HIGHER, EXACT };
@@ -231,6 +240,19 @@ static enum kvmreg_feature_effect arm64_check(uint64_t id, const uint8_t *saved,
 			 s & ~d, d);
 		return KVMREG_FEATURE_REFUSED;
 	}
+	if (is_fw_level(id)) {
+		char name[64];
+
+		if (s <= d)
+			return KVMREG_FEATURE_OK;
+		if (kvmreg_id_name(KVMREG_ARCH_ARM64, id, KVMREG_NAME_SHORT,
+				   name, sizeof(name)) < 0)
+			snprintf(name, sizeof(name), "0x%016" PRIx64, id);
+		snprintf(why, len,
+			 "%s is 0x%" PRIx64 ", the host offers at most 0x%" PRIx64 ": the write fails",
+			 name, s, d);
+		return KVMREG_FEATURE_REFUSED;
+	}
 	return id_check(id, s, d, m, why, len);
 }
 
@@ -251,6 +273,14 @@ static int arm64_meet(uint64_t id, const uint8_t *a_value,
 	int bits = 0;
 	char name[96];
 
+	if (is_fw_level(id)) {
+		v = a < b ? a : b;
+		if (v != a)
+			snprintf(lost, len, "0x%" PRIx64 " -> 0x%" PRIx64, a, v);
+		memcpy(out_value, &v, 8);
+		memcpy(out_mask, &m, 8);
+		return v != a ? 1 : 0;
+	}
 	if (is_fw_bitmap(id)) {
 		v = a & b;
 		bits = __builtin_popcountll(a & ~b);
@@ -300,11 +330,11 @@ static const struct gated_reg {
 	const char *why;
 } gated_regs[] = {
 	{ ARM64_SYS_REG(3, 0, 2, 0, 3), ENC(3, 0, 0, 7, 3), 0,
-	  "TCR2_EL1 is 0 and ID_AA64MMFR3_EL1.TCRX is 0: the guest has no FEAT_TCR2 and cannot reach it" },
+	  "ID_AA64MMFR3_EL1.TCRX is 0: the guest has no FEAT_TCR2, any access to TCR2_EL1 is UNDEFINED, its value is unreachable" },
 	{ ARM64_SYS_REG(3, 0, 10, 2, 2), ENC(3, 0, 0, 7, 3), 8,
-	  "PIRE0_EL1 is 0 and ID_AA64MMFR3_EL1.S1PIE is 0: the guest has no FEAT_S1PIE and cannot reach it" },
+	  "ID_AA64MMFR3_EL1.S1PIE is 0: the guest has no FEAT_S1PIE, any access to PIRE0_EL1 is UNDEFINED, its value is unreachable" },
 	{ ARM64_SYS_REG(3, 0, 10, 2, 3), ENC(3, 0, 0, 7, 3), 8,
-	  "PIR_EL1 is 0 and ID_AA64MMFR3_EL1.S1PIE is 0: the guest has no FEAT_S1PIE and cannot reach it" },
+	  "ID_AA64MMFR3_EL1.S1PIE is 0: the guest has no FEAT_S1PIE, any access to PIR_EL1 is UNDEFINED, its value is unreachable" },
 };
 
 static int id_field(const struct kvmreg_state *state, uint32_t enc,
@@ -332,10 +362,9 @@ static int arm64_adapt_drop(const struct kvmreg_state *state, uint64_t id,
 
 		if (g->id != id)
 			continue;
-		if (value || !id_field(state, g->id_enc, g->shift, &field) ||
-		    field) {
+		if (!id_field(state, g->id_enc, g->shift, &field) || field) {
 			snprintf(why, len,
-				 "the saved value is not 0 or the guest's ID registers announce the feature");
+				 "the guest's ID registers announce the feature (or the state lacks them)");
 			return 0;
 		}
 		snprintf(why, len, "%s", g->why);

@@ -143,7 +143,7 @@ int kvmreg_arm64_capture_allowed(struct kvmreg_vcpu *vcpu,
 			continue;	/* unreadable: not recorded */
 		index = kvmreg_arm64_feature_index(id);
 		if (index < 0)
-			m = v;		/* firmware bitmap */
+			m = v;		/* firmware: levels and bitmaps */
 		else if (have_masks)
 			m = masks[index];
 		err = kvmreg_state_set(value, id, &v, 8);
