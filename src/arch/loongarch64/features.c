@@ -18,6 +18,7 @@
 
 #include "arch/arch.h"
 #include "arch/common/kvm_common.h"
+#include "arch/loongarch64/uapi.h"
 #include "core/internal.h"
 
 #define CPUCFG_SET	0x40000ull
@@ -41,7 +42,7 @@ static int cpucfg_index(uint64_t id)
 	if ((id & 0xff00000000000000ull) != KVM_REG_LOONGARCH ||
 	    (id & SET_MASK) != CPUCFG_SET || kvmreg_size_of(id) != 8)
 		return -1;
-	return (int)(id & 0xffff);
+	return (int)((id & KVM_CSR_IDX_MASK) >> LOONGARCH_REG_SHIFT);
 }
 
 static int la_is_feature(uint64_t id)
