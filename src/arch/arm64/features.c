@@ -11,7 +11,7 @@
  * the limit and each 4-bit field inside obeys the architecture's rule for
  * it: lower is safe (most), signed lower (FP, AdvSIMD, TGRAN4/64,
  * DoubleLock, E2H0), higher is safe (CTR_EL0 CWG/ERG, SpecSEI), exactly
- * equal (TGRANx_2, DebugVer) -- as arch/arm64/kernel/cpufeature.c's
+ * equal (TGRANx_2), any topology (CLIDR_EL1) -- as arch/arm64/kernel/cpufeature.c's
  * tables say in Linux 7.2.
  */
 #include <errno.h>
@@ -77,7 +77,7 @@ static int arm64_is_feature(uint64_t id)
 	       is_fw_level(id);
 }
 
-enum field_rule { LOWER, SIGNED, HIGHER, EXACT };
+enum field_rule { LOWER, SIGNED, HIGHER, EXACT, ANY };
 
 #define ENC(op0, op1, crn, crm, op2) \
 	((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2))
@@ -97,7 +97,9 @@ static const struct field_rule_entry {
 	{ ENC(3, 0, 0, 7, 0), 40, EXACT, "TGRAN4_2" },
 	{ ENC(3, 0, 0, 7, 1), 24, HIGHER, "SpecSEI" },	/* ID_AA64MMFR1_EL1 */
 	{ ENC(3, 0, 0, 7, 4), 24, SIGNED, "E2H0" },		/* ID_AA64MMFR4_EL1 */
-	{ ENC(3, 0, 0, 5, 0), 0, EXACT, "DebugVer" },	/* ID_AA64DFR0_EL1 */
+	/* KVM takes any DebugVer up to its own from v8 on (cpufeature.c
+	 * says exact, KVM's set_id_aa64dfr0_el1 decides). */
+	{ ENC(3, 0, 0, 5, 0), 0, LOWER, "DebugVer" },	/* ID_AA64DFR0_EL1 */
 	{ ENC(3, 0, 0, 5, 0), 36, SIGNED, "DoubleLock" },
 	{ ENC(3, 3, 0, 0, 1), 20, HIGHER, "ERG" },		/* CTR_EL0 */
 	{ ENC(3, 3, 0, 0, 1), 24, HIGHER, "CWG" },
@@ -124,9 +126,17 @@ static const struct field_rule_entry {
 	{ ENC(3, 0, 0, 5, 0), 8, LOWER, "PMUVer" },
 };
 
+/* CLIDR_EL1 describes the cache topology KVM shows the guest: where the
+ * kernel lets userspace write it, any topology goes (set_clidr). */
+#define CLIDR_ENC	ENC(3, 1, 0, 0, 1)
+
 static const struct field_rule_entry *rule_of(uint64_t id, unsigned int shift)
 {
+	static const struct field_rule_entry any = { CLIDR_ENC, 0, ANY, NULL };
 	uint32_t enc = (uint32_t)(id & 0xffff);
+
+	if (enc == CLIDR_ENC)
+		return &any;
 
 	for (size_t i = 0; i < KVMREG_ARRAY_SIZE(field_rules); i++)
 		if (field_rules[i].enc == enc && field_rules[i].shift == shift)
@@ -151,7 +161,7 @@ static void field_name(uint64_t id, unsigned int shift, char *buf, size_t len)
 	if (kvmreg_id_name(KVMREG_ARCH_ARM64, id, KVMREG_NAME_SHORT, reg,
 			   sizeof(reg)) < 0)
 		snprintf(reg, sizeof(reg), "0x%016" PRIx64, id);
-	if (r)
+	if (r && r->name)
 		snprintf(buf, len, "%s.%s", reg, r->name);
 	else
 		snprintf(buf, len, "%s[%u:%u]", reg, shift + 3, shift);
@@ -169,6 +179,8 @@ static int field_ok(enum field_rule rule, unsigned int s, unsigned int d)
 		return s >= d;
 	case EXACT:
 		return s == d;
+	case ANY:
+		return 1;
 	case LOWER:
 	default:
 		return s <= d;
@@ -184,6 +196,8 @@ static const char *rule_words(enum field_rule rule)
 		return "at least";
 	case EXACT:
 		return "exactly";
+	case ANY:
+		return "any value but";
 	default:
 		return "at most";
 	}
