@@ -416,7 +416,7 @@ const char *kvmreg_finding_kind_name(enum kvmreg_finding_kind kind);
 const char *kvmreg_finding_effect_name(enum kvmreg_finding_effect effect);
 
 /* ------------------------------------------------------------------ */
-/* Migration: allowed values, baseline, adapt (docs/migration.md)      */
+/* Migration, baseline, adapt                                        */
 
 /*
  * What a host accepts for a feature register, as a capture records it:
