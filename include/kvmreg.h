@@ -279,7 +279,13 @@ int kvmreg_state_load_file(const char *path, struct kvmreg_state **out);
  * state is a capture only if it was read or made as one. */
 bool kvmreg_state_is_capture(const struct kvmreg_state *state);
 /* The vCPU's register list and sizes, without values, with this kernel's
- * release: what kvmreg_state_compat() checks a state against. */
+ * release: what kvmreg_state_compat() checks a state against. Since 0.2
+ * also what the host allows for each feature register (see
+ * kvmreg_state_allowed()), read from the vCPU: take it from a vCPU set up
+ * as the VMM sets one up, before its first run. On riscv64 that means
+ * trying each extension register's other value and writing the old one
+ * back (KVM says what it allows no other way); x86 asks
+ * KVM_GET_SUPPORTED_CPUID and a scratch VM of its own. */
 int kvmreg_capture(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
 
 /*
