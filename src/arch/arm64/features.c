@@ -74,7 +74,30 @@ static int is_fw_level(uint64_t id)
 static int arm64_is_feature(uint64_t id)
 {
 	return kvmreg_arm64_feature_index(id) >= 0 || is_fw_bitmap(id) ||
-	       is_fw_level(id);
+	       is_fw_level(id) || id == KVM_REG_ARM64_SVE_VLS;
+}
+
+/* The SVE vector lengths: fixed once the vCPU is finalized, as a vCPU
+ * set up like the capture's is, so a restore must bring the same set. */
+static enum kvmreg_feature_effect vls_check(const uint8_t *s, const uint8_t *d,
+					    char *why, size_t len)
+{
+	size_t pos = 0;
+
+	if (!memcmp(s, d, kvmreg_size_of(KVM_REG_ARM64_SVE_VLS)))
+		return KVMREG_FEATURE_OK;
+	kvmreg_appendf(why, len, &pos, "sve.VLS: the state's vector lengths (quadwords");
+	for (unsigned int vq = 1; vq <= 512; vq++)
+		if (s[(vq - 1) / 8] & (1u << ((vq - 1) % 8)))
+			kvmreg_appendf(why, len, &pos, " %u", vq);
+	kvmreg_appendf(why, len, &pos, ") are not the host's (");
+	for (unsigned int vq = 1, first = 1; vq <= 512; vq++)
+		if (d[(vq - 1) / 8] & (1u << ((vq - 1) % 8))) {
+			kvmreg_appendf(why, len, &pos, "%s%u", first ? "" : " ", vq);
+			first = 0;
+		}
+	kvmreg_appendf(why, len, &pos, "), fixed at finalize: the write fails (EPERM)");
+	return KVMREG_FEATURE_REFUSED;
 }
 
 enum field_rule { LOWER, SIGNED, HIGHER, EXACT, ANY };
@@ -246,6 +269,8 @@ static enum kvmreg_feature_effect arm64_check(uint64_t id, const uint8_t *saved,
 {
 	uint64_t s = u64_of(saved), d = u64_of(value), m = u64_of(mask);
 
+	if (id == KVM_REG_ARM64_SVE_VLS)
+		return vls_check(saved, value, why, len);
 	if (is_fw_bitmap(id)) {
 		if (!(s & ~d))
 			return KVMREG_FEATURE_OK;
@@ -287,6 +312,20 @@ static int arm64_meet(uint64_t id, const uint8_t *a_value,
 	int bits = 0;
 	char name[96];
 
+	if (id == KVM_REG_ARM64_SVE_VLS) {
+		/* A VMM sets the lengths every host has before finalizing. */
+		size_t n = kvmreg_size_of(id);
+
+		for (size_t i = 0; i < n; i++) {
+			out_value[i] = a_value[i] & b_value[i];
+			out_mask[i] = 0;
+			bits += __builtin_popcount(a_value[i] & ~b_value[i] & 0xffu);
+		}
+		if (bits)
+			snprintf(lost, len, "%d SVE vector length%s", bits,
+				 bits == 1 ? "" : "s");
+		return bits;
+	}
 	if (is_fw_level(id)) {
 		v = a < b ? a : b;
 		if (v != a)

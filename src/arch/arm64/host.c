@@ -137,8 +137,19 @@ int kvmreg_arm64_capture_allowed(struct kvmreg_vcpu *vcpu,
 		uint64_t id = list->entries[i].id, v, m = 0;
 		int index;
 
-		if (!ops->is_feature(id) || kvmreg_id_size(id) != 8)
+		if (!ops->is_feature(id))
 			continue;
+		if (kvmreg_id_size(id) != 8) {	/* sve.VLS: exact, no mask */
+			uint8_t vls[256], none[256] = { 0 };
+			size_t size = kvmreg_id_size(id);
+
+			if (kvmreg_one_reg_get(vcpu, id, vls))
+				continue;
+			err = kvmreg_state_set(value, id, vls, size);
+			if (!err)
+				err = kvmreg_state_set(mask, id, none, size);
+			continue;
+		}
 		if (kvmreg_one_reg_get(vcpu, id, &v))
 			continue;	/* unreadable: not recorded */
 		index = kvmreg_arm64_feature_index(id);
