@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define KVMREG_VERSION_MAJOR 0
-#define KVMREG_VERSION_MINOR 1
+#define KVMREG_VERSION_MINOR 2
 
 /* ------------------------------------------------------------------ */
 /* Architectures                                                       */
@@ -55,7 +55,9 @@ enum kvmreg_arch kvmreg_arch_of_id(uint64_t id);
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
-/* The message of the last failed call in this thread ("" if none). */
+/* The message of the last failed call in this thread ("" if none). A
+ * successful call leaves it unchanged, like errno: read it right after a
+ * call returned an error. */
 const char *kvmreg_error(void);
 
 /* ------------------------------------------------------------------ */
@@ -113,6 +115,16 @@ struct kvmreg_vcpu;
 int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 		       struct kvmreg_vcpu **out);
 void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu);
+/*
+ * arm64: the VM's GICv3 device fd (KVM_CREATE_DEVICE with
+ * KVM_DEV_TYPE_ARM_VGIC_V3), so that this vCPU's part of the vGIC, its CPU
+ * interface (ICC_*) and its redistributor, is listed, saved and restored
+ * with its registers (docs/arch-arm64.md). The distributor stays the
+ * VMM's. The library never closes the fd; -1 forgets it. 0, or -EBADF (not
+ * an fd), -ENODEV (not a GICv3 device of this vCPU's VM), -EOPNOTSUPP (an
+ * architecture without such state).
+ */
+int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd);
 enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu);
 /* vCPU ioctls this handle has issued: the cost model of every access. */
 uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu);
@@ -144,6 +156,9 @@ enum kvmreg_source {
 	KVMREG_SRC_MSR_INDEX_LIST,	/* x86 KVM_GET_MSR_INDEX_LIST */
 	KVMREG_SRC_FALLBACK,		/* the library's table for this arch */
 	KVMREG_SRC_LIBRARY,		/* library-defined id (x86 struct state) */
+	/* x86: an MSR KVM implements but does not list, found from the vCPU's
+	 * own MTRRcap, MCG_CAP and CPUID (docs/arch-x86.md) */
+	KVMREG_SRC_DERIVED,
 };
 const char *kvmreg_source_name(enum kvmreg_source source);
 
@@ -184,6 +199,8 @@ int kvmreg_fallback_table(enum kvmreg_arch arch, const char *features,
 
 struct kvmreg_state;
 
+/* kvmreg_state_new and kvmreg_state_dup return NULL on failure with errno
+ * EINVAL (no such arch, a NULL state) or ENOMEM. */
 struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch);
 void kvmreg_state_free(struct kvmreg_state *state);
 struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *state);

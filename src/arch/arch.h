@@ -133,6 +133,16 @@ struct kvmreg_arch_driver {
 	int (*vm_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
 	int (*vcpu_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
 
+	/* --- the VM's interrupt controller (host arch only) --- */
+
+	/*
+	 * kvmreg_vcpu_set_gic_fd(): take (fd >= 0) or drop (-1) the VMM's
+	 * GIC device fd, so the vCPU's part of the interrupt controller is
+	 * listed and saved (arm64: ICC_* and the redistributor). NULL: the
+	 * arch has none, the call fails with -EOPNOTSUPP.
+	 */
+	int (*gic_fd)(struct kvmreg_vcpu *vcpu, int fd);
+
 	/* --- migration: compat, baseline, adapt (docs/migration.md) --- */
 
 	/* The pure rules, src/arch/<arch>/features.c; NULL: the arch has

@@ -26,13 +26,15 @@ static uint32_t group_of(const struct kvmreg_vcpu *vcpu, uint64_t id)
 
 int kvmreg_describe_failure(uint64_t id, int err, const char *what)
 {
-	char name[128];
+	const char *reason = kvmreg_kept_reason(id, err);
+	char name[128], why[512];
 
 	if (kvmreg_id_name(KVMREG_ARCH_NONE, id, KVMREG_NAME_SHORT, name,
 			   sizeof(name)) < 0)
 		snprintf(name, sizeof(name), "0x%016" PRIx64, id);
+	snprintf(why, sizeof(why), "%s", reason ? reason : strerror(-err));
 	return kvmreg_set_error(err, "%s %s (0x%016" PRIx64 "): %s", what,
-				name, id, strerror(-err));
+				name, id, why);
 }
 
 /* ------------------------------------------------------------------ */
@@ -664,7 +666,7 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
-					"a %s state cannot hold registers of a %s vCPU",
+					"the state is %s, the vCPU %s: a state holds registers of one architecture",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					vcpu->driver->name);
 	err = read_repeat(vcpu, ids, n, state, errs);
@@ -749,7 +751,7 @@ KVMREG_EXPORT int kvmreg_write(struct kvmreg_vcpu *vcpu,
 
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
-					"a %s state cannot be written to a %s vCPU",
+					"the state is %s, the vCPU %s: a state is written to a vCPU of its architecture",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					vcpu->driver->name);
 	err = kvmreg_state_arrays(state, &ids, &vals);

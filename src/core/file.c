@@ -3,7 +3,10 @@
  * Snapshot files: a state (or a capture) in the fixed little-endian layout
  * of docs/format.md. The reader trusts nothing: every length is checked
  * against the bytes that are really there before it is used, so a
- * malformed file gives a message, never an over-read.
+ * malformed file gives a message, never an over-read. Also owns what the
+ * formats share below them (file.h): the capture flag, the CRC, the bounded
+ * whole-file read and the atomic write; paths are state_io.c's, JSON is
+ * json.c's, and neither format calls the other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -498,20 +501,6 @@ int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 	return err;
 }
 
-KVMREG_EXPORT int kvmreg_state_save_file(const struct kvmreg_state *s,
-					 const char *path)
-{
-	void *buf;
-	size_t len;
-	int err = kvmreg_state_encode(s, &buf, &len);
-
-	if (err)
-		return kvmreg_wrap_error(err, "%s", path);
-	err = kvmreg_write_file_atomic(path, buf, len);
-	free(buf);
-	return err;
-}
-
 int kvmreg_read_file(const char *path, void **buf, size_t *len)
 {
 	struct stat st;
@@ -578,28 +567,29 @@ out:
 	return err;
 }
 
-KVMREG_EXPORT int kvmreg_state_load_file(const char *path,
-					 struct kvmreg_state **out)
+int kvmreg_capture_allowed_values(struct kvmreg_vcpu *vcpu,
+				  struct kvmreg_state *capture)
 {
-	const uint8_t *p;
-	void *buf;
-	size_t len, i = 0;
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+	struct kvmreg_state *value, *mask;
 	int err;
 
-	*out = NULL;
-	err = kvmreg_read_file(path, &buf, &len);
-	if (err)
+	if (!d->capture_allowed)
+		return 0;
+	value = kvmreg_state_new(capture->arch);
+	mask = kvmreg_state_new(capture->arch);
+	err = value && mask ? d->capture_allowed(vcpu, capture, value, mask)
+			    : kvmreg_set_error(-ENOMEM, "out of memory");
+	if (err || !value->count) {
+		kvmreg_state_free(value);
+		kvmreg_state_free(mask);
 		return err;
-	p = buf;
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-			   p[i] == '\r'))
-		i++;
-	if (i < len && p[i] == '{')
-		err = kvmreg_state_from_json(buf, len, out);
-	else
-		err = kvmreg_state_decode(buf, len, out);
-	free(buf);
-	return err ? kvmreg_wrap_error(err, "%s", path) : 0;
+	}
+	kvmreg_state_free(capture->allowed);
+	kvmreg_state_free(capture->allowed_mask);
+	capture->allowed = value;
+	capture->allowed_mask = mask;
+	return 0;
 }
 
 KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,

@@ -46,6 +46,21 @@ KVMREG_EXPORT void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu)
 	free(vcpu);
 }
 
+KVMREG_EXPORT int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd)
+{
+	if (!vcpu)
+		return kvmreg_set_error(-EINVAL, "kvmreg_vcpu_set_gic_fd: no vCPU handle");
+	if (gic_fd < -1)
+		return kvmreg_set_error(-EBADF,
+					"kvmreg_vcpu_set_gic_fd: %d is neither an fd nor -1",
+					gic_fd);
+	if (!vcpu->driver->gic_fd)
+		return kvmreg_set_error(-EOPNOTSUPP,
+					"kvmreg_vcpu_set_gic_fd: a %s vCPU has no per-vCPU interrupt-controller state the library saves",
+					vcpu->driver->name);
+	return vcpu->driver->gic_fd(vcpu, gic_fd);
+}
+
 KVMREG_EXPORT enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu)
 {
 	return vcpu->driver->arch;

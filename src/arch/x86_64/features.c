@@ -41,11 +41,24 @@ static const struct feature_word {
 
 static const char reg_names[4][4] = { "EAX", "EBX", "ECX", "EDX" };
 
+/* Whether id is a CPUID entry (a library id, docs/ids.md), read from its
+ * bits here so the rules need nothing of driver.c. */
+static int is_cpuid(uint64_t id)
+{
+	return (id & 0xff00000000000000ULL) == KVMREG_X86_ARCH_FIELD &&
+	       (id >> KVMREG_X86_LIB_SHIFT & 0xff) == KVMREG_X86_LIB_MARKER &&
+	       (id >> KVMREG_X86_KIND_SHIFT & 0xff) == KVMREG_X86_CPUID;
+}
+
+/* member = function bits 24-31 | function bits 0-15 << 8 | subleaf */
 static int cpuid_of(uint64_t id, uint32_t *function, uint32_t *index)
 {
-	if (kvmreg_x86_lib_kind(id) != KVMREG_X86_CPUID)
+	uint32_t member = (uint32_t)id;
+
+	if (!is_cpuid(id))
 		return 0;
-	kvmreg_x86_cpuid_entry((uint32_t)id, function, index);
+	*function = (member & 0xff000000u) | (member >> 8 & 0xffffu);
+	*index = member & 0xff;
 	return 1;
 }
 
@@ -73,12 +86,12 @@ static void bit_list(uint32_t x, char *buf, size_t len)
 			kvmreg_appendf(buf, len, &pos, "%s%d", pos ? "," : "", b);
 }
 
+/* A CPUID entry, when the state holds leaf 0 (the same id, member 0):
+ * then its table is whole, and KVM_SET_CPUID2 writes it so. */
 static int x86_restore_creates(const struct kvmreg_state *state, uint64_t id)
 {
-	uint64_t leaf0 = kvmreg_x86_lib_id(KVMREG_X86_CPUID, 0);
-
-	return kvmreg_x86_lib_kind(id) == KVMREG_X86_CPUID &&
-	       kvmreg_state_get(state, leaf0);
+	return is_cpuid(id) &&
+	       kvmreg_state_get(state, id & ~0xffffffffULL);
 }
 
 static int x86_is_feature(uint64_t id)
