@@ -323,7 +323,13 @@ int kvmreg_state_load_file(const char *path, struct kvmreg_state **out);
  * state is a capture only if it was read or made as one. */
 bool kvmreg_state_is_capture(const struct kvmreg_state *state);
 /* The vCPU's register list and sizes, without values, with this kernel's
- * release: what kvmreg_state_compat() checks a state against. */
+ * release: what kvmreg_state_compat() checks a state against. Since 0.2
+ * also what the host allows for each feature register (see
+ * kvmreg_state_allowed()), read from the vCPU: take it from a vCPU set up
+ * as the VMM sets one up, before its first run. On riscv64 that means
+ * trying each extension register's other value and writing the old one
+ * back (KVM says what it allows no other way); x86 asks
+ * KVM_GET_SUPPORTED_CPUID and a scratch VM of its own. */
 int kvmreg_capture(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
 
 /*
@@ -391,22 +397,61 @@ enum kvmreg_compat_verdict {
 	KVMREG_COMPAT_INCOMPATIBLE,	/* missing, resized, or another arch */
 };
 
+enum kvmreg_finding_kind {
+	KVMREG_FINDING_MISSING = 1,	/* in the state, not on the host */
+	KVMREG_FINDING_RESIZED,		/* on both, sizes differ */
+	KVMREG_FINDING_EXTRA,		/* on the host, not in the state */
+	KVMREG_FINDING_CREATED,		/* not on the host; the restore
+					 * itself creates it (x86 CPUID) */
+	KVMREG_FINDING_FEATURE,		/* a value the host does not allow */
+	KVMREG_FINDING_ARCH,		/* another architecture */
+};
+
+enum kvmreg_finding_effect {
+	KVMREG_EFFECT_NONE = 0,		/* restored as saved */
+	KVMREG_EFFECT_RESET,		/* keeps the host's reset value */
+	KVMREG_EFFECT_GUEST_DIFFERS,	/* restored, the guest sees less */
+	KVMREG_EFFECT_REFUSED,		/* KVM refuses it: the restore fails */
+};
+
+/* One register's answer, with the reason in words. */
+struct kvmreg_compat_finding {
+	uint64_t id;		/* the state's id (the host's for EXTRA) */
+	uint64_t host_id;	/* the host's id; 0 if it has none */
+	uint8_t kind;		/* enum kvmreg_finding_kind */
+	uint8_t effect;		/* enum kvmreg_finding_effect */
+	uint8_t reserved[6];
+	char reason[192];
+};
+
 struct kvmreg_compat {
 	enum kvmreg_compat_verdict verdict;
 	bool arch_differs;
-	size_t missing;		/* in the state, not on the host */
+	size_t missing;		/* in the state, not on the host: refused */
 	size_t extra;		/* on the host, not in the state */
 	size_t resized;		/* on both, sizes differ */
 	struct kvmreg_diff *diff; /* ONLY_A missing, ONLY_B extra, SIZE */
+	/* Since 0.2: every finding, in the state's order, then the host's. */
+	size_t finding_count;
+	struct kvmreg_compat_finding *findings;
+	size_t created;		/* written by the restore though not listed */
+	size_t features_refused;	/* values KVM would reject */
+	size_t features_differ;	/* values the guest would see reduced */
+	bool features_checked;	/* the host records allowed values */
 };
 
 /*
- * Can state, saved on one host, be restored on the host that host (a
- * capture, or any state) was taken on? KVM refuses a register it lacks and
- * a value of another size: those make it incompatible, as does another
- * architecture. A host register the state lacks keeps its reset value, as
- * QEMU also accepts: compatible, with a warning. Volatile registers count
- * like any other; values are not compared.
+ * Will kvmreg_restore_fresh() of state, saved on one host, succeed on a
+ * vCPU set up like the one host (a capture, or any state) was taken from,
+ * and will the guest see the same machine? Register by register, each
+ * finding with its reason (docs/migration.md): KVM refuses a register it
+ * lacks and a value of another size, unless the restore itself creates
+ * the register (x86 CPUID entries: KVM_SET_CPUID2 replaces the table); a
+ * host register the state lacks keeps its reset value (compatible, with a
+ * warning). Where the host records allowed values (a capture from 0.2 on),
+ * every feature register's value is checked against them by the arch's
+ * rules: a value KVM would refuse, or one the guest would see reduced,
+ * makes it incompatible. Another architecture is incompatible.
  */
 int kvmreg_state_compat(const struct kvmreg_state *state,
 			const struct kvmreg_state *host,
@@ -415,6 +460,88 @@ void kvmreg_compat_free(struct kvmreg_compat *compat);
 /* "compatible", "compatible, with registers the state does not set",
  * "incompatible". */
 const char *kvmreg_compat_verdict_name(enum kvmreg_compat_verdict verdict);
+/* "missing", "resized", "extra", "created", "feature", "arch". */
+const char *kvmreg_finding_kind_name(enum kvmreg_finding_kind kind);
+/* "none", "reset", "guest-differs", "refused". */
+const char *kvmreg_finding_effect_name(enum kvmreg_finding_effect effect);
+
+/* ------------------------------------------------------------------ */
+/* Migration, baseline, adapt                                        */
+
+/*
+ * What a host accepts for a feature register, as a capture records it:
+ * value is what a vCPU fresh from its setup holds (arm64: the sanitised
+ * ID register; riscv: the default; x86: the KVM_GET_SUPPORTED_CPUID
+ * entry), mask the bits a restore may change (arm64: from
+ * KVM_ARM_GET_REG_WRITABLE_MASKS), each kvmreg_id_size(id) bytes.
+ * *value and *mask point into state. 0, or -ENOENT if state records
+ * nothing for id.
+ */
+int kvmreg_state_allowed(const struct kvmreg_state *state, uint64_t id,
+			 const void **value, const void **mask);
+/* Record (or replace) what the host accepts for id; size must be
+ * kvmreg_id_size(id). For tools that build captures by hand. */
+int kvmreg_state_set_allowed(struct kvmreg_state *state, uint64_t id,
+			     const void *value, const void *mask, size_t size);
+/* How many registers state records allowed values for. */
+size_t kvmreg_state_allowed_count(const struct kvmreg_state *state);
+
+struct kvmreg_baseline {
+	size_t hosts;
+	size_t dropped;		/* registers not on every host */
+	size_t bits_lost;	/* feature bits below what some host allows */
+	size_t lost_count;	/* lost[]: one line per feature reduced */
+	char (*lost)[192];	/* "ID_AA64PFR0_EL1.SVE 1 -> 0 (host 2)" */
+};
+
+/*
+ * The capture every host of captures accepts: the registers all of them
+ * have (same size), and per feature register the most every host allows
+ * (the arch's per-field rule: the lower of two lower-is-safe fields...).
+ * report (optional) names the features lost and counts them in bits.
+ * -EINVAL if the captures are of different architectures, or a feature
+ * has no value every host accepts (the message names it).
+ */
+int kvmreg_baseline(const struct kvmreg_state *const *captures, size_t n,
+		    struct kvmreg_state **out, struct kvmreg_baseline **report);
+void kvmreg_baseline_free(struct kvmreg_baseline *report);
+
+struct kvmreg_adapt_change {
+	uint64_t id;
+	uint8_t action;		/* enum kvmreg_adapt_action */
+	uint8_t reserved[7];
+	char reason[192];
+};
+
+enum kvmreg_adapt_action {
+	KVMREG_ADAPT_DROPPED = 1,	/* left out: the host lacks it */
+	KVMREG_ADAPT_REFUSED,		/* no rule makes it fit: why */
+};
+
+struct kvmreg_adapt {
+	size_t count;
+	struct kvmreg_adapt_change *changes;
+	size_t refused;		/* > 0: no state was made */
+};
+
+/*
+ * A copy of state that the host of capture accepts, made by the arch's
+ * documented rules only (docs/migration.md): a register the host lacks is
+ * dropped when the guest cannot tell (its saved value is what a kernel
+ * without it shows the guest). Every change is listed in *report. If any
+ * finding of kvmreg_state_compat() cannot be made to fit -- a register no
+ * rule lets go, another size, a feature value the host does not allow
+ * (the guest read its features at boot: changing one under it is another
+ * machine, so adapt never does) -- *out is NULL, the call returns -EXDEV
+ * and *report lists why for each. Registers the host has and the state
+ * lacks keep their reset values, as compat warns; nothing is invented.
+ */
+int kvmreg_adapt(const struct kvmreg_state *state,
+		 const struct kvmreg_state *capture, struct kvmreg_state **out,
+		 struct kvmreg_adapt **report);
+void kvmreg_adapt_free(struct kvmreg_adapt *report);
+/* "dropped", "refused". */
+const char *kvmreg_adapt_action_name(enum kvmreg_adapt_action action);
 
 #ifdef __cplusplus
 }

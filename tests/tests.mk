@@ -51,6 +51,7 @@ check-cli: all
 
 -include tests/fuzz/fuzz.mk
 -include tests/nested/nested.mk
+-include tests/matrix/matrix.mk
 -include kernel/kernel.mk
 -include bench/bench.mk
 

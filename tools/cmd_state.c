@@ -99,6 +99,12 @@ static int store(const char *cmd, const struct kvmreg_state *s,
 	return status;
 }
 
+int cli_store(const char *cmd, const struct kvmreg_state *s, const char *path,
+	      int json)
+{
+	return store(cmd, s, path, json);
+}
+
 /* save and capture: a scratch vCPU of this host, to a file. */
 static int save_scratch(int argc, char **argv, int capture)
 {
@@ -316,29 +322,26 @@ out:
 	return status;
 }
 
-static void list_kind(const struct kvmreg_state *state,
-		      const struct kvmreg_compat *c, enum kvmreg_diff_kind kind,
-		      const char *title)
+/* The findings of one effect under a title, each with its reason. */
+static void list_effect(const struct kvmreg_state *state,
+			const struct kvmreg_compat *c,
+			enum kvmreg_finding_effect effect, const char *title)
 {
 	enum kvmreg_arch arch = kvmreg_state_arch(state);
 	size_t shown = 0;
 
-	for (size_t i = 0; i < c->diff->count; i++) {
-		const struct kvmreg_diff_entry *e = &c->diff->entries[i];
-		uint64_t id = e->id_a ? e->id_a : e->id_b;
+	for (size_t i = 0; i < c->finding_count; i++) {
+		const struct kvmreg_compat_finding *f = &c->findings[i];
 		char name[160];
 
-		if (e->kind != kind)
+		if (f->effect != effect || f->kind == KVMREG_FINDING_ARCH)
 			continue;
 		if (!shown++)
 			printf("%s\n", title);
-		cli_reg_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
-		printf("  0x%016" PRIx64 "  %-32s", id, name);
-		if (kind == KVMREG_DIFF_SIZE)
-			printf(" %zu bytes in the state, %zu on the host (0x%016" PRIx64 ")",
-			       kvmreg_id_size(e->id_a), kvmreg_id_size(e->id_b),
-			       e->id_b);
-		puts(e->is_volatile ? "  (volatile)" : "");
+		cli_reg_name(arch, f->id, KVMREG_NAME_SHORT, name, sizeof(name));
+		printf("  0x%016" PRIx64 "  %-32s %-8s %s%s\n", f->id, name,
+		       kvmreg_finding_kind_name(f->kind), f->reason,
+		       kvmreg_id_is_volatile(arch, f->id) ? " (volatile)" : "");
 	}
 }
 
@@ -350,9 +353,12 @@ int cmd_compat(int argc, char **argv)
 		"  was taken on ('kvmreg capture' there)? Without HOST-CAPTURE: this\n"
 		"  host. Registers the host lacks, or has with another size, make it\n"
 		"  incompatible: KVM rejects them (QEMU finds this only when a\n"
-		"  migration fails, as a cpreg_vmstate_array_len mismatch). Registers\n"
+		"  migration fails, as a cpreg_vmstate_array_len mismatch), unless the\n"
+		"  restore itself writes them (x86 CPUID). Feature registers (arm64 ID\n"
+		"  registers, riscv isa_ext/sbi_ext/config, x86 CPUID) are checked\n"
+		"  against the values the capture says the host allows. Registers\n"
 		"  only the host has keep their reset values: compatible, with a\n"
-		"  warning, unless --strict. Values, volatile or not, are not compared.\n"
+		"  warning, unless --strict. Each finding says why.\n"
 		"  Exit: 0 compatible, 3 incompatible, 1 a file could not be read.";
 	struct kvmreg_state *state = NULL, *host = NULL;
 	struct kvmreg_compat *c = NULL;
@@ -393,12 +399,18 @@ int cmd_compat(int argc, char **argv)
 	describe(host, what, sizeof(what));
 	printf("host:  %s: %s\n", optind + 1 < argc ? argv[optind + 1] : "this host",
 	       what);
-	list_kind(state, c, KVMREG_DIFF_ONLY_A,
-		  "missing on the host (KVM would reject them):");
-	list_kind(state, c, KVMREG_DIFF_SIZE,
-		  "another size on the host (KVM would reject them):");
-	list_kind(state, c, KVMREG_DIFF_ONLY_B,
-		  "only on the host (they would keep their reset values):");
+	list_effect(state, c, KVMREG_EFFECT_REFUSED,
+		    "refused: KVM would reject them (missing on the host, another size, or a value it does not allow):");
+	list_effect(state, c, KVMREG_EFFECT_GUEST_DIFFERS,
+		    "restored, but the guest would see another machine:");
+	list_effect(state, c, KVMREG_EFFECT_RESET,
+		    "only on the host (they would keep their reset values):");
+	list_effect(state, c, KVMREG_EFFECT_NONE,
+		    "not listed on one side, written whole by the restore:");
+	if (!c->arch_differs)
+		printf("features: %s\n", c->features_checked ?
+		       "checked against the values the host allows" :
+		       "not checked (the host file records no allowed values: a capture from kvmreg 0.2 on does)");
 	incompatible = c->verdict == KVMREG_COMPAT_INCOMPATIBLE ||
 		       (o.strict && c->verdict == KVMREG_COMPAT_OK_EXTRA);
 	if (c->arch_differs)
@@ -406,8 +418,9 @@ int cmd_compat(int argc, char **argv)
 		       kvmreg_arch_name(kvmreg_state_arch(state)),
 		       kvmreg_arch_name(kvmreg_state_arch(host)));
 	else if (incompatible)
-		printf("incompatible: %zu missing on the host, %zu of another size, %zu only on the host%s\n",
-		       c->missing, c->resized, c->extra,
+		printf("incompatible: %zu missing on the host, %zu of another size, %zu feature values refused, %zu the guest would see reduced, %zu only on the host%s\n",
+		       c->missing, c->resized, c->features_refused,
+		       c->features_differ, c->extra,
 		       c->verdict == KVMREG_COMPAT_INCOMPATIBLE ? "" :
 		       " (--strict)");
 	else if (c->verdict == KVMREG_COMPAT_OK_EXTRA)

@@ -24,6 +24,13 @@ int cmd_diff(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_compat(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+/* Write s to path as a snapshot, or JSON; 0, or 1 after the message. */
+int cli_store(const char *cmd, const struct kvmreg_state *s, const char *path,
+	      int json);
+
+/* tools/cmd_migrate.c */
+int cmd_baseline(int argc, char **argv);
+int cmd_adapt(int argc, char **argv);
 
 /* tools/cmd_list.c: a register list as a table (or JSON), in its own order
  * (the fallback table's is restore order); values and errs (count of list)

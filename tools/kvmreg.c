@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	{ "capture", cmd_capture, "this host's register list and sizes, to a file" },
 	{ "compat", cmd_compat, "can STATE be restored on the host of CAPTURE?" },
 	{ "convert", cmd_convert, "a snapshot to JSON or back, exactly" },
+	{ "baseline", cmd_baseline, "what every host of CAPTURE... accepts" },
+	{ "adapt", cmd_adapt, "STATE made to fit the host of a capture, or why not" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

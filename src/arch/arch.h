@@ -13,6 +13,7 @@
 #include "kvmreg.h"
 
 struct kvmreg_idvec;	/* growable id array, src/core/internal.h */
+struct kvmreg_state;
 
 /* kvmreg_arch_driver.list_changed_by(): ordered, the wider change last. */
 enum kvmreg_list_change {
@@ -171,6 +172,67 @@ struct kvmreg_arch_driver {
 	 * arch has none, the call fails with -EOPNOTSUPP.
 	 */
 	int (*gic_fd)(struct kvmreg_vcpu *vcpu, int fd);
+
+	/* --- migration: compat, baseline, adapt (docs/migration.md) --- */
+
+	/* The pure rules, src/arch/<arch>/features.c; NULL: the arch has
+	 * no feature registers and a restore creates nothing. */
+	const struct kvmreg_feature_ops *features;
+	/*
+	 * Host only: what a vCPU fresh from its setup accepts, for a
+	 * capture: per feature register of list, the value it has (arm64:
+	 * the sanitised ID register; x86: the KVM_GET_SUPPORTED_CPUID
+	 * entry) into value, and the bits a restore may change into mask.
+	 * NULL: captures record no allowed values.
+	 */
+	int (*capture_allowed)(struct kvmreg_vcpu *vcpu,
+			       const struct kvmreg_state *list,
+			       struct kvmreg_state *value,
+			       struct kvmreg_state *mask);
+};
+
+/* What the finding of a feature check does to a migration. */
+enum kvmreg_feature_effect {
+	KVMREG_FEATURE_OK = 0,		/* the destination takes the value */
+	KVMREG_FEATURE_REFUSED,		/* KVM rejects the write */
+	KVMREG_FEATURE_GUEST_DIFFERS,	/* written, the guest sees less */
+};
+
+struct kvmreg_feature_ops {
+	/*
+	 * Whether restoring state writes id into a vCPU whose register list
+	 * lacks it, so its absence there is no failure (x86: the CPUID
+	 * table, which KVM_SET_CPUID2 replaces whole). NULL: nothing is.
+	 */
+	int (*restore_creates)(const struct kvmreg_state *state, uint64_t id);
+	/* Whether the host's fresh value of id tells what it accepts. */
+	int (*is_feature)(uint64_t id);
+	/*
+	 * May a vCPU whose capture allows (value, mask) for id take saved?
+	 * Fills why (a phrase naming the field and both values) unless OK.
+	 */
+	enum kvmreg_feature_effect (*check)(uint64_t id, const uint8_t *saved,
+					    const uint8_t *value,
+					    const uint8_t *mask, char *why,
+					    size_t len);
+	/*
+	 * Baseline of two hosts: the most (out_value, out_mask) both accept.
+	 * Writes to lost (len bytes) what the meet dropped from a's value
+	 * as "FIELD a -> b; ..." and returns the bits lost, or a negative
+	 * errno with why in lost when no value fits both (then they are not
+	 * one baseline).
+	 */
+	int (*meet)(uint64_t id, const uint8_t *a_value, const uint8_t *a_mask,
+		    const uint8_t *b_value, const uint8_t *b_mask,
+		    uint8_t *out_value, uint8_t *out_mask, char *lost,
+		    size_t len);
+	/*
+	 * adapt: may id, which the destination lacks, be left out of state
+	 * without the guest telling? 1 with the rule in why, else 0 with
+	 * the reason it may not.
+	 */
+	int (*adapt_drop)(const struct kvmreg_state *state, uint64_t id,
+			  char *why, size_t len);
 };
 
 /* Every driver, and the lookups the core uses. */

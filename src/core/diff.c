@@ -3,16 +3,21 @@
  * Comparing states. A diff pairs the registers of two states by id; what
  * does not pair exactly is paired again with the size field of the id
  * masked out, because a register KVM widened between kernels keeps its
- * other id bits and is the same register to a reader. Compat is a diff
- * without values, read as "would restoring this state on that host work":
- * KVM rejects a register it does not have and a value of the wrong size,
- * and leaves a register the state does not mention at its reset value.
+ * other id bits and is the same register to a reader. Compat reads a diff
+ * without values as "would restoring this state on that host work, and
+ * would the guest see the same machine": KVM rejects a register it does
+ * not have (unless the restore itself creates it: the driver knows) and a
+ * value of the wrong size, leaves a register the state does not mention
+ * at its reset value, and takes a feature value only within what the
+ * host's capture allows (the driver's per-field rules).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/arch.h"
 #include "arch/common/kvm_common.h"
 #include "internal.h"
 #include "state.h"
@@ -240,10 +245,160 @@ KVMREG_EXPORT const char *kvmreg_diff_kind_name(enum kvmreg_diff_kind kind)
 	return "unknown";
 }
 
+struct findings {
+	struct kvmreg_compat_finding *v;
+	size_t n, cap;
+};
+
+static struct kvmreg_compat_finding *finding_add(
+	struct findings *f, uint64_t id, uint64_t host_id,
+	enum kvmreg_finding_kind kind, enum kvmreg_finding_effect effect)
+{
+	struct kvmreg_compat_finding *e;
+
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		void *v = realloc(f->v, cap * sizeof(*f->v));
+
+		if (!v) {
+			kvmreg_set_error(-ENOMEM, "out of memory");
+			return NULL;
+		}
+		f->v = v;
+		f->cap = cap;
+	}
+	e = &f->v[f->n++];
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->host_id = host_id;
+	e->kind = (uint8_t)kind;
+	e->effect = (uint8_t)effect;
+	return e;
+}
+
+static int creates(const struct kvmreg_feature_ops *ops,
+		   const struct kvmreg_state *state, uint64_t id)
+{
+	return ops && ops->restore_creates && ops->restore_creates(state, id);
+}
+
+/* What each presence or size difference does to a restore. */
+static int presence_findings(const struct kvmreg_state *state,
+			     const struct kvmreg_feature_ops *ops,
+			     struct kvmreg_compat *c, struct findings *f)
+{
+	for (size_t i = 0; i < c->diff->count; i++) {
+		const struct kvmreg_diff_entry *d = &c->diff->entries[i];
+		struct kvmreg_compat_finding *e;
+
+		switch (d->kind) {
+		case KVMREG_DIFF_ONLY_A:
+			if (creates(ops, state, d->id_a)) {
+				e = finding_add(f, d->id_a, 0,
+						KVMREG_FINDING_CREATED,
+						KVMREG_EFFECT_NONE);
+				if (e)
+					snprintf(e->reason, sizeof(e->reason),
+						 "not listed by the host, but the restore writes its group whole, which creates it");
+				c->created++;
+				break;
+			}
+			e = finding_add(f, d->id_a, 0, KVMREG_FINDING_MISSING,
+					KVMREG_EFFECT_REFUSED);
+			if (e)
+				snprintf(e->reason, sizeof(e->reason),
+					 "the host's KVM does not list it: the write fails (ENOENT)");
+			c->missing++;
+			break;
+		case KVMREG_DIFF_ONLY_B:
+			if (creates(ops, state, d->id_b)) {
+				e = finding_add(f, d->id_b, d->id_b,
+						KVMREG_FINDING_EXTRA,
+						KVMREG_EFFECT_NONE);
+				if (e)
+					snprintf(e->reason, sizeof(e->reason),
+						 "only on the host; the restore writes its group whole, which removes it");
+				c->created++;
+				break;
+			}
+			e = finding_add(f, d->id_b, d->id_b,
+					KVMREG_FINDING_EXTRA,
+					KVMREG_EFFECT_RESET);
+			if (e)
+				snprintf(e->reason, sizeof(e->reason),
+					 "only on the host: it keeps the host's reset value");
+			c->extra++;
+			break;
+		case KVMREG_DIFF_SIZE:
+			e = finding_add(f, d->id_a, d->id_b,
+					KVMREG_FINDING_RESIZED,
+					KVMREG_EFFECT_REFUSED);
+			if (e)
+				snprintf(e->reason, sizeof(e->reason),
+					 "%zu bytes in the state, %zu on the host: the write fails",
+					 kvmreg_id_size(d->id_a),
+					 kvmreg_id_size(d->id_b));
+			c->resized++;
+			break;
+		default:
+			continue;
+		}
+		if (!e)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every valued feature register of state against what host allows. */
+static int feature_findings(const struct kvmreg_state *state,
+			    const struct kvmreg_state *host,
+			    const struct kvmreg_feature_ops *ops,
+			    struct kvmreg_compat *c, struct findings *f)
+{
+	static const uint8_t none[256];
+
+	if (!ops || !ops->is_feature || !ops->check || !host->allowed)
+		return 0;
+	c->features_checked = true;
+	for (size_t i = 0; i < state->count; i++) {
+		const void *saved, *value = none, *mask = none;
+		struct kvmreg_compat_finding *e;
+		enum kvmreg_feature_effect effect;
+		char why[sizeof(e->reason)];
+		uint64_t id;
+
+		kvmreg_state_at(state, i, &id, &saved);
+		if (!saved || !ops->is_feature(id))
+			continue;
+		if (!kvmreg_state_has(host, id) && !creates(ops, state, id))
+			continue;	/* already a missing register */
+		kvmreg_state_allowed(host, id, &value, &mask);
+		why[0] = '\0';
+		effect = ops->check(id, saved, value, mask, why, sizeof(why));
+		if (effect == KVMREG_FEATURE_OK)
+			continue;
+		e = finding_add(f, id, id, KVMREG_FINDING_FEATURE,
+				effect == KVMREG_FEATURE_REFUSED ?
+				KVMREG_EFFECT_REFUSED :
+				KVMREG_EFFECT_GUEST_DIFFERS);
+		if (!e)
+			return -ENOMEM;
+		memcpy(e->reason, why, sizeof(why));
+		if (effect == KVMREG_FEATURE_REFUSED)
+			c->features_refused++;
+		else
+			c->features_differ++;
+	}
+	return 0;
+}
+
 KVMREG_EXPORT int kvmreg_state_compat(const struct kvmreg_state *state,
 				      const struct kvmreg_state *host,
 				      struct kvmreg_compat **out)
 {
+	const struct kvmreg_arch_driver *drv = kvmreg_driver(state->arch);
+	const struct kvmreg_feature_ops *ops = drv ? drv->features : NULL;
+	struct findings f = { 0 };
 	struct kvmreg_compat *c;
 	int err = 0;
 
@@ -252,32 +407,37 @@ KVMREG_EXPORT int kvmreg_state_compat(const struct kvmreg_state *state,
 	if (!c)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	if (state->arch != host->arch) {
+		struct kvmreg_compat_finding *e;
+
 		c->arch_differs = true;
 		c->diff = calloc(1, sizeof(*c->diff));
-		if (!c->diff)
+		e = c->diff ? finding_add(&f, 0, 0, KVMREG_FINDING_ARCH,
+					  KVMREG_EFFECT_REFUSED) : NULL;
+		if (e)
+			snprintf(e->reason, sizeof(e->reason),
+				 "the state is %s, the host %s",
+				 kvmreg_arch_name(state->arch),
+				 kvmreg_arch_name(host->arch));
+		else
 			err = kvmreg_set_error(-ENOMEM, "out of memory");
 	} else {
 		err = kvmreg_state_diff(state, host, KVMREG_DIFF_NO_VALUES,
 					&c->diff);
+		if (!err)
+			err = presence_findings(state, ops, c, &f);
+		if (!err)
+			err = feature_findings(state, host, ops, c, &f);
 	}
 	if (err) {
+		free(f.v);
+		kvmreg_diff_free(c->diff);
 		free(c);
 		return err;
 	}
-	for (size_t i = 0; i < c->diff->count; i++) {
-		switch (c->diff->entries[i].kind) {
-		case KVMREG_DIFF_ONLY_A:
-			c->missing++;
-			break;
-		case KVMREG_DIFF_ONLY_B:
-			c->extra++;
-			break;
-		case KVMREG_DIFF_SIZE:
-			c->resized++;
-			break;
-		}
-	}
-	if (c->arch_differs || c->missing || c->resized)
+	c->findings = f.v;
+	c->finding_count = f.n;
+	if (c->arch_differs || c->missing || c->resized ||
+	    c->features_refused || c->features_differ)
 		c->verdict = KVMREG_COMPAT_INCOMPATIBLE;
 	else if (c->extra)
 		c->verdict = KVMREG_COMPAT_OK_EXTRA;
@@ -292,6 +452,7 @@ KVMREG_EXPORT void kvmreg_compat_free(struct kvmreg_compat *c)
 	if (!c)
 		return;
 	kvmreg_diff_free(c->diff);
+	free(c->findings);
 	free(c);
 }
 
@@ -305,6 +466,41 @@ KVMREG_EXPORT const char *kvmreg_compat_verdict_name(
 		return "compatible, with registers the state does not set";
 	case KVMREG_COMPAT_INCOMPATIBLE:
 		return "incompatible";
+	}
+	return "unknown";
+}
+
+KVMREG_EXPORT const char *kvmreg_finding_kind_name(enum kvmreg_finding_kind kind)
+{
+	switch (kind) {
+	case KVMREG_FINDING_MISSING:
+		return "missing";
+	case KVMREG_FINDING_RESIZED:
+		return "resized";
+	case KVMREG_FINDING_EXTRA:
+		return "extra";
+	case KVMREG_FINDING_CREATED:
+		return "created";
+	case KVMREG_FINDING_FEATURE:
+		return "feature";
+	case KVMREG_FINDING_ARCH:
+		return "arch";
+	}
+	return "unknown";
+}
+
+KVMREG_EXPORT const char *kvmreg_finding_effect_name(
+	enum kvmreg_finding_effect effect)
+{
+	switch (effect) {
+	case KVMREG_EFFECT_NONE:
+		return "none";
+	case KVMREG_EFFECT_RESET:
+		return "reset";
+	case KVMREG_EFFECT_GUEST_DIFFERS:
+		return "guest-differs";
+	case KVMREG_EFFECT_REFUSED:
+		return "refused";
 	}
 	return "unknown";
 }

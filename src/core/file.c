@@ -97,6 +97,44 @@ static int check_whole(const struct kvmreg_state *s, bool capture)
 	return 0;
 }
 
+/* Version 2's section: count, then (id, size, value, mask) per record. */
+static size_t allowed_bytes(const struct kvmreg_state *s)
+{
+	size_t n = 0;
+
+	if (!kvmreg_state_allowed_count(s))
+		return 0;
+	for (size_t i = 0; i < s->allowed->count; i++)
+		n += KVMREG_FILE_ENTRY_HEAD +
+		     2 * kvmreg_id_size(s->allowed->entries[i].id);
+	return 4 + n;
+}
+
+static uint8_t *put_allowed(const struct kvmreg_state *s, uint8_t *p)
+{
+	size_t n = kvmreg_state_allowed_count(s);
+
+	if (!n)
+		return p;
+	put_le(p, n, 4);
+	p += 4;
+	for (size_t i = 0; i < n; i++) {
+		const void *value, *mask;
+		uint64_t id;
+		size_t size;
+
+		kvmreg_state_at(s->allowed, i, &id, &value);
+		kvmreg_state_allowed(s, id, NULL, &mask);
+		size = kvmreg_id_size(id);
+		put_le(p, id, 8);
+		put_le(p + 8, size, 4);
+		memcpy(p + KVMREG_FILE_ENTRY_HEAD, value, size);
+		memcpy(p + KVMREG_FILE_ENTRY_HEAD + size, mask, size);
+		p += KVMREG_FILE_ENTRY_HEAD + 2 * size;
+	}
+	return p;
+}
+
 KVMREG_EXPORT int kvmreg_state_encode(const struct kvmreg_state *s, void **buf,
 				      size_t *len)
 {
@@ -125,15 +163,19 @@ KVMREG_EXPORT int kvmreg_state_encode(const struct kvmreg_state *s, void **buf,
 	for (size_t i = 0; i < s->count; i++)
 		total += KVMREG_FILE_ENTRY_HEAD +
 			 (capture ? 0 : kvmreg_id_size(s->entries[i].id));
+	total += allowed_bytes(s);
 	out = calloc(1, total);
 	if (!out)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 
 	memcpy(out, KVMREG_FILE_MAGIC, 8);
-	put_le(out + KVMREG_FILE_OFF_VERSION, KVMREG_FILE_VERSION, 2);
+	put_le(out + KVMREG_FILE_OFF_VERSION, kvmreg_state_allowed_count(s) ?
+	       KVMREG_FILE_VERSION_ALLOWED : KVMREG_FILE_VERSION, 2);
 	put_le(out + KVMREG_FILE_OFF_HSIZE, KVMREG_FILE_HEADER_SIZE, 2);
 	put_le(out + KVMREG_FILE_OFF_FLAGS,
-	       capture ? KVMREG_FILE_FLAG_CAPTURE : 0, 4);
+	       (capture ? KVMREG_FILE_FLAG_CAPTURE : 0) |
+	       (kvmreg_state_allowed_count(s) ? KVMREG_FILE_FLAG_ALLOWED : 0),
+	       4);
 	put_le(out + KVMREG_FILE_OFF_ARCH, d->kvm_reg_arch >> 56, 4);
 	put_le(out + KVMREG_FILE_OFF_COUNT, s->count, 4);
 	put_le(out + KVMREG_FILE_OFF_LENGTH, total, 8);
@@ -155,6 +197,7 @@ KVMREG_EXPORT int kvmreg_state_encode(const struct kvmreg_state *s, void **buf,
 			p += size;
 		}
 	}
+	p = put_allowed(s, p);
 	put_le(p, kvmreg_crc32c(out, total - KVMREG_FILE_TRAILER_SIZE), 4);
 	*buf = out;
 	*len = total;
@@ -170,7 +213,8 @@ static int truncated(size_t len, size_t need, const char *what)
 
 /* The header fields before the entries; fills arch, count, capture. */
 static int decode_header(const uint8_t *p, size_t len, enum kvmreg_arch *arch,
-			 uint32_t *count, bool *capture, char *kernel)
+			 uint32_t *count, bool *capture, char *kernel,
+			 unsigned int *version)
 {
 	uint64_t field, length;
 	uint32_t flags, stored, computed;
@@ -183,10 +227,13 @@ static int decode_header(const uint8_t *p, size_t len, enum kvmreg_arch *arch,
 	if (len < KVMREG_FILE_OFF_HSIZE)
 		return truncated(len, KVMREG_FILE_OFF_HSIZE, "the magic and version");
 	field = get_le(p + KVMREG_FILE_OFF_VERSION, 2);
-	if (field != KVMREG_FILE_VERSION)
+	if (field != KVMREG_FILE_VERSION &&
+	    field != KVMREG_FILE_VERSION_ALLOWED)
 		return kvmreg_set_error(-EPROTO,
-					"snapshot format version %" PRIu64 " is not supported (this library reads version %d)",
-					field, KVMREG_FILE_VERSION);
+					"snapshot format version %" PRIu64 " is not supported (this library reads versions %d and %d)",
+					field, KVMREG_FILE_VERSION,
+					KVMREG_FILE_VERSION_ALLOWED);
+	*version = (unsigned int)field;
 	if (len < KVMREG_FILE_HEADER_SIZE + KVMREG_FILE_TRAILER_SIZE)
 		return truncated(len, KVMREG_FILE_HEADER_SIZE +
 				 KVMREG_FILE_TRAILER_SIZE,
@@ -212,10 +259,17 @@ static int decode_header(const uint8_t *p, size_t len, enum kvmreg_arch *arch,
 					stored, computed);
 
 	flags = (uint32_t)get_le(p + KVMREG_FILE_OFF_FLAGS, 4);
-	if (flags & ~KVMREG_FILE_FLAG_CAPTURE)
+	if (flags & ~KVMREG_FILE_FLAG_CAPTURE &
+	    ~(*version == KVMREG_FILE_VERSION_ALLOWED ?
+	      KVMREG_FILE_FLAG_ALLOWED : 0))
 		return kvmreg_set_error(-EINVAL,
 					"snapshot has unknown flags 0x%08" PRIx32,
 					flags & ~KVMREG_FILE_FLAG_CAPTURE);
+	/* One spelling per state: version 2 only with its section. */
+	if (*version == KVMREG_FILE_VERSION_ALLOWED &&
+	    !(flags & KVMREG_FILE_FLAG_ALLOWED))
+		return kvmreg_set_error(-EINVAL,
+					"snapshot version 2 without flag bit 1: it has no allowed values, so it must be version 1");
 	*capture = flags & KVMREG_FILE_FLAG_CAPTURE;
 	field = get_le(p + KVMREG_FILE_OFF_ARCH, 4);
 	*arch = field <= 0xff ? kvmreg_arch_of_id(field << 56) : KVMREG_ARCH_NONE;
@@ -243,6 +297,60 @@ static int decode_header(const uint8_t *p, size_t len, enum kvmreg_arch *arch,
 	return 0;
 }
 
+/* Version 2's section at *pos, checked as strictly as the entries. */
+static int decode_allowed(struct kvmreg_state *s, const uint8_t *p,
+			  size_t len, size_t *pos)
+{
+	size_t room = len - KVMREG_FILE_TRAILER_SIZE - *pos;
+	uint32_t count;
+	int err;
+
+	if (room < 4)
+		return truncated(len, *pos + 4 + KVMREG_FILE_TRAILER_SIZE,
+				 "its allowed values");
+	count = (uint32_t)get_le(p + *pos, 4);
+	*pos += 4;
+	room -= 4;
+	if (!count || count > room / (KVMREG_FILE_ENTRY_HEAD + 2))
+		return kvmreg_set_error(-EINVAL,
+					"snapshot allowed-value count %" PRIu32 " does not fit in its %zu bytes (or is 0, which is version 1)",
+					count, room);
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t id, size;
+
+		room = len - KVMREG_FILE_TRAILER_SIZE - *pos;
+		if (room < KVMREG_FILE_ENTRY_HEAD)
+			return truncated(len, *pos + KVMREG_FILE_ENTRY_HEAD +
+					 KVMREG_FILE_TRAILER_SIZE,
+					 "its allowed values");
+		id = get_le(p + *pos, 8);
+		size = get_le(p + *pos + 8, 4);
+		err = kvmreg_id_check(s->arch, id);
+		if (err)
+			return kvmreg_wrap_error(err, "snapshot allowed value %" PRIu32, i);
+		if (size != kvmreg_id_size(id))
+			return kvmreg_set_error(-EINVAL,
+						"snapshot allowed value %" PRIu32 ": size %" PRIu64 " disagrees with id 0x%016" PRIx64,
+						i, size, id);
+		if (!kvmreg_state_allowed(s, id, NULL, NULL))
+			return kvmreg_set_error(-EINVAL,
+						"snapshot allowed value %" PRIu32 ": register 0x%016" PRIx64 " appears twice",
+						i, id);
+		if (room - KVMREG_FILE_ENTRY_HEAD < 2 * size)
+			return truncated(len, *pos + KVMREG_FILE_ENTRY_HEAD +
+					 2 * size + KVMREG_FILE_TRAILER_SIZE,
+					 "its allowed values");
+		err = kvmreg_state_set_allowed(s, id,
+					       p + *pos + KVMREG_FILE_ENTRY_HEAD,
+					       p + *pos + KVMREG_FILE_ENTRY_HEAD +
+					       size, size);
+		if (err)
+			return err;
+		*pos += KVMREG_FILE_ENTRY_HEAD + 2 * size;
+	}
+	return 0;
+}
+
 KVMREG_EXPORT int kvmreg_state_decode(const void *buf, size_t len,
 				      struct kvmreg_state **out)
 {
@@ -252,11 +360,12 @@ KVMREG_EXPORT int kvmreg_state_decode(const void *buf, size_t len,
 	struct kvmreg_state *s;
 	uint32_t count = 0;
 	bool capture = false;
+	unsigned int version = 0;
 	size_t pos, min_entry;
 	int err;
 
 	*out = NULL;
-	err = decode_header(p, len, &arch, &count, &capture, kernel);
+	err = decode_header(p, len, &arch, &count, &capture, kernel, &version);
 	if (err)
 		return err;
 	end = p + len - KVMREG_FILE_TRAILER_SIZE;
@@ -313,6 +422,11 @@ KVMREG_EXPORT int kvmreg_state_decode(const void *buf, size_t len,
 		}
 		if (!capture)
 			pos += size;
+	}
+	if (version == KVMREG_FILE_VERSION_ALLOWED) {
+		err = decode_allowed(s, p, len, &pos);
+		if (err)
+			goto fail;
 	}
 	if (p + pos != end) {
 		err = kvmreg_set_error(-EINVAL,
@@ -453,6 +567,31 @@ out:
 	return err;
 }
 
+int kvmreg_capture_allowed_values(struct kvmreg_vcpu *vcpu,
+				  struct kvmreg_state *capture)
+{
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+	struct kvmreg_state *value, *mask;
+	int err;
+
+	if (!d->capture_allowed)
+		return 0;
+	value = kvmreg_state_new(capture->arch);
+	mask = kvmreg_state_new(capture->arch);
+	err = value && mask ? d->capture_allowed(vcpu, capture, value, mask)
+			    : kvmreg_set_error(-ENOMEM, "out of memory");
+	if (err || !value->count) {
+		kvmreg_state_free(value);
+		kvmreg_state_free(mask);
+		return err;
+	}
+	kvmreg_state_free(capture->allowed);
+	kvmreg_state_free(capture->allowed_mask);
+	capture->allowed = value;
+	capture->allowed_mask = mask;
+	return 0;
+}
+
 KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,
 				 struct kvmreg_state **out)
 {
@@ -476,6 +615,11 @@ KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,
 	if (err) {
 		kvmreg_state_free(s);
 		return kvmreg_wrap_error(err, "capturing the register list");
+	}
+	err = kvmreg_capture_allowed_values(vcpu, s);
+	if (err) {
+		kvmreg_state_free(s);
+		return kvmreg_wrap_error(err, "capturing the allowed values");
 	}
 	*out = s;
 	return 0;

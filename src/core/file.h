@@ -32,6 +32,10 @@ int kvmreg_read_file(const char *path, void **buf, size_t *len);
 #define KVMREG_FILE_TRAILER_SIZE 4
 #define KVMREG_FILE_ENTRY_HEAD	12	/* id (8) + size (4) */
 #define KVMREG_FILE_FLAG_CAPTURE (1u << 0)
+/* Version 2: version 1 and, after the entries, what the host allows
+ * (flag bit 1 set, at least one record): docs/format.md. */
+#define KVMREG_FILE_VERSION_ALLOWED 2
+#define KVMREG_FILE_FLAG_ALLOWED (1u << 1)
 
 /* Header field offsets. */
 #define KVMREG_FILE_OFF_VERSION	8

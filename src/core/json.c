@@ -136,6 +136,38 @@ static char *id_name(enum kvmreg_arch arch, uint64_t id)
 	return name;
 }
 
+/* A capture's allowed values (docs/format.md), when it records any. */
+static void json_allowed(struct sbuf *b, const struct kvmreg_state *s)
+{
+	char text[2 + 2 * 256 + 1];
+
+	if (!kvmreg_state_allowed_count(s))
+		return;
+	sb_puts(b, ",\n  \"allowed\": [");
+	for (size_t i = 0; i < s->allowed->count; i++) {
+		const void *value, *mask;
+		uint64_t id;
+		char *name;
+
+		kvmreg_state_at(s->allowed, i, &id, &value);
+		kvmreg_state_allowed(s, id, NULL, &mask);
+		name = id_name(s->arch, id);
+		if (!name) {
+			b->err = -ENOMEM;
+			return;
+		}
+		sb_printf(b, "%s\n    {\"id\": \"0x%016" PRIx64 "\", \"name\": ",
+			  i ? "," : "", id);
+		sb_string(b, name);
+		free(name);
+		kvmreg_value_format(value, kvmreg_id_size(id), text, sizeof(text));
+		sb_printf(b, ", \"value\": \"%s\"", text);
+		kvmreg_value_format(mask, kvmreg_id_size(id), text, sizeof(text));
+		sb_printf(b, ", \"mask\": \"%s\"}", text);
+	}
+	sb_puts(b, "\n  ]");
+}
+
 KVMREG_EXPORT int kvmreg_state_to_json(const struct kvmreg_state *s,
 				       char **json)
 {
@@ -187,7 +219,9 @@ KVMREG_EXPORT int kvmreg_state_to_json(const struct kvmreg_state *s,
 			sb_puts(&b, ", \"volatile\": true");
 		sb_puts(&b, "}");
 	}
-	sb_puts(&b, s->count ? "\n  ]\n}\n" : "]\n}\n");
+	sb_puts(&b, s->count ? "\n  ]" : "]");
+	json_allowed(&b, s);
+	sb_puts(&b, "\n}\n");
 	if (b.err) {
 		free(b.p);
 		return kvmreg_set_error(b.err, "out of memory");
@@ -844,14 +878,64 @@ static int read_register(const struct schema *sc, const struct jnode *reg,
 	return err ? at_error(sc, reg, "%s%s", what, kvmreg_error()) : 0;
 }
 
+/* One record of "allowed": id, name (checked as for a register), value
+ * and mask. */
+static int read_allowed(const struct schema *sc, const struct jnode *rec,
+			size_t i, struct kvmreg_state *s)
+{
+	static const char *const allowed[] = {
+		"id", "name", "value", "mask", NULL
+	};
+	const struct jnode *id_node, *name, *value, *mask;
+	uint8_t v[256], m[256];
+	char what[64];
+	uint64_t id, named;
+	int err;
+
+	snprintf(what, sizeof(what), "allowed[%zu]: ", i);
+	if (rec->type != J_OBJECT)
+		return at_error(sc, rec, "%smust be an object, not %s", what,
+				jtype_names[rec->type]);
+	err = only_members(sc, rec, what, allowed);
+	if (!err)
+		err = member(sc, rec, what, "id", J_STRING, true, &id_node);
+	if (!err)
+		err = member(sc, rec, what, "name", J_STRING, false, &name);
+	if (!err)
+		err = member(sc, rec, what, "value", J_STRING, true, &value);
+	if (!err)
+		err = member(sc, rec, what, "mask", J_STRING, true, &mask);
+	if (err)
+		return err;
+	if (kvmreg_parse_u64(id_node->text, strlen(id_node->text), &id))
+		return at_error(sc, id_node, "%sid \"%s\" is not a number",
+				what, id_node->text);
+	if (kvmreg_id_check(sc->arch, id))
+		return at_error(sc, id_node, "%s%s", what, kvmreg_error());
+	if (name && !kvmreg_id_parse(sc->arch, name->text, &named) &&
+	    named != id)
+		return at_error(sc, name, "%sname \"%s\" is another register",
+				what, name->text);
+	if (!kvmreg_state_allowed(s, id, NULL, NULL))
+		return at_error(sc, rec, "%sregister 0x%016" PRIx64 " appears twice",
+				what, id);
+	if (kvmreg_value_parse(value->text, v, kvmreg_id_size(id)))
+		return at_error(sc, value, "%s%s", what, kvmreg_error());
+	if (kvmreg_value_parse(mask->text, m, kvmreg_id_size(id)))
+		return at_error(sc, mask, "%s%s", what, kvmreg_error());
+	err = kvmreg_state_set_allowed(s, id, v, m, kvmreg_id_size(id));
+	return err ? at_error(sc, rec, "%s%s", what, kvmreg_error()) : 0;
+}
+
 static int read_state(const struct schema *sc0, const struct jnode *root,
 		      struct kvmreg_state **out)
 {
 	static const char *const allowed[] = {
 		"format", "version", "arch", "kernel", "capture", "registers",
-		NULL
+		"allowed", NULL
 	};
 	const struct jnode *format, *version, *arch, *kernel, *capture, *regs;
+	const struct jnode *allowed_values = NULL;
 	struct schema sc = *sc0;
 	struct kvmreg_state *s;
 	uint64_t v;
@@ -882,6 +966,9 @@ static int read_state(const struct schema *sc0, const struct jnode *root,
 		err = member(&sc, root, "", "capture", J_BOOL, true, &capture);
 	if (!err)
 		err = member(&sc, root, "", "registers", J_ARRAY, true, &regs);
+	if (!err)
+		err = member(&sc, root, "", "allowed", J_ARRAY, false,
+			     &allowed_values);
 	if (err)
 		return err;
 	sc.arch = kvmreg_arch_from_name(arch->text);
@@ -905,6 +992,13 @@ static int read_state(const struct schema *sc0, const struct jnode *root,
 		s->flags |= KVMREG_STATE_F_CAPTURE;
 	for (size_t i = 0; i < regs->n; i++) {
 		err = read_register(&sc, &regs->items[i], i, capture->boolean, s);
+		if (err) {
+			kvmreg_state_free(s);
+			return err;
+		}
+	}
+	for (size_t i = 0; allowed_values && i < allowed_values->n; i++) {
+		err = read_allowed(&sc, &allowed_values->items[i], i, s);
 		if (err) {
 			kvmreg_state_free(s);
 			return err;

@@ -40,6 +40,8 @@ KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
 		return;
 	free(s->entries);
 	free(s->index);
+	kvmreg_state_free(s->allowed);
+	kvmreg_state_free(s->allowed_mask);
 	free(s->data);
 	free(s);
 }
@@ -261,6 +263,10 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s
 			return NULL;
 		}
 	}
+	if (kvmreg_allowed_copy(copy, s)) {
+		kvmreg_state_free(copy);
+		return NULL;
+	}
 	return copy;
 }
 
@@ -334,4 +340,70 @@ int kvmreg_state_take_layout(struct kvmreg_state *s,
 	s->index_cap = l->index_cap;
 	s->data_len = l->data_len;
 	return 0;
+}
+/* A capture's allowed values (docs/migration.md): two states beside it. */
+
+int kvmreg_allowed_copy(struct kvmreg_state *dst,
+			const struct kvmreg_state *src)
+{
+	if (!src->allowed)
+		return 0;
+	dst->allowed = kvmreg_state_dup(src->allowed);
+	dst->allowed_mask = kvmreg_state_dup(src->allowed_mask);
+	if (!dst->allowed || !dst->allowed_mask)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	return 0;
+}
+
+KVMREG_EXPORT int kvmreg_state_allowed(const struct kvmreg_state *state,
+				       uint64_t id, const void **value,
+				       const void **mask)
+{
+	const void *v = state->allowed ?
+			kvmreg_state_get(state->allowed, id) : NULL;
+
+	if (!v)
+		return -ENOENT;
+	if (value)
+		*value = v;
+	if (mask)
+		*mask = kvmreg_state_get(state->allowed_mask, id);
+	return 0;
+}
+
+KVMREG_EXPORT int kvmreg_state_set_allowed(struct kvmreg_state *state,
+					   uint64_t id, const void *value,
+					   const void *mask, size_t size)
+{
+	int err;
+
+	if (!value || !mask)
+		return kvmreg_set_error(-EINVAL,
+					"an allowed value needs both a value and a mask");
+	err = kvmreg_id_check(state->arch, id);
+	if (err)
+		return err;
+	if (size != kvmreg_id_size(id))
+		return kvmreg_set_error(-EINVAL,
+					"register 0x%016" PRIx64 " holds %zu bytes, not %zu",
+					id, kvmreg_id_size(id), size);
+	if (!state->allowed) {
+		state->allowed = kvmreg_state_new(state->arch);
+		state->allowed_mask = kvmreg_state_new(state->arch);
+		if (!state->allowed || !state->allowed_mask) {
+			kvmreg_state_free(state->allowed);
+			kvmreg_state_free(state->allowed_mask);
+			state->allowed = state->allowed_mask = NULL;
+			return kvmreg_set_error(-ENOMEM, "out of memory");
+		}
+	}
+	err = kvmreg_state_set(state->allowed, id, value, size);
+	if (!err)
+		err = kvmreg_state_set(state->allowed_mask, id, mask, size);
+	return err;
+}
+
+KVMREG_EXPORT size_t kvmreg_state_allowed_count(const struct kvmreg_state *state)
+{
+	return state->allowed ? state->allowed->count : 0;
 }

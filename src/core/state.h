@@ -26,6 +26,10 @@ struct kvmreg_state {
 	size_t data_cap;
 	size_t *index;		/* open addressing: entry index + 1, 0 empty */
 	size_t index_cap;	/* a power of two, at least twice count */
+	/* A capture's allowed values and masks (docs/migration.md): two
+	 * states with the same ids in the same order; NULL: none recorded. */
+	struct kvmreg_state *allowed;
+	struct kvmreg_state *allowed_mask;
 };
 
 /*
@@ -61,5 +65,14 @@ int kvmreg_state_take_layout(struct kvmreg_state *state,
 
 /* Whether the state has id, with or without a value. */
 int kvmreg_state_has(const struct kvmreg_state *state, uint64_t id);
+
+/* Give dst a copy of src's allowed values and masks (src/core/migrate.c). */
+int kvmreg_allowed_copy(struct kvmreg_state *dst,
+			const struct kvmreg_state *src);
+
+/* Record into capture what the vCPU's host allows (the driver's
+ * capture_allowed hook); nothing where the driver has none. */
+int kvmreg_capture_allowed_values(struct kvmreg_vcpu *vcpu,
+				  struct kvmreg_state *capture);
 
 #endif /* KVMREG_STATE_H */

@@ -50,7 +50,7 @@ expect_stdout "convert: says what it wrote" "$dir/c.kvmreg: arm64 state, saved o
 expect_stdout "show: the summary line" "arm64 state, saved on Linux 6.12.0, 1 register, 0 volatile" "$KVMREG" show "$dir/a.json"
 expect_stdout "diff: the same" "same: 1 register" "$KVMREG" diff "$dir/a.json" "$dir/a.kvmreg"
 expect_stdout "compat: the verdict" "compatible: the same 1 register, with the same sizes" "$KVMREG" compat "$dir/a.json" "$dir/b.json"
-expect_stdout "compat: incompatible, and why" "incompatible: 1 missing on the host, 0 of another size, 1 only on the host" "$KVMREG" compat "$dir/a.json" "$dir/other.json"
+expect_stdout "compat: incompatible, and why" "incompatible: 1 missing on the host, 0 of another size, 0 feature values refused, 0 the guest would see reduced, 1 only on the host" "$KVMREG" compat "$dir/a.json" "$dir/other.json"
 # The negative answers: 3.
 expect_exit 3 "diff: they differ" "$KVMREG" diff "$dir/a.json" "$dir/b.json"
 expect_exit 3 "compat: incompatible" "$KVMREG" compat "$dir/a.json" "$dir/other.json"

@@ -97,6 +97,17 @@ static void arch_seeds(const struct kvmreg_arch_driver *d)
 	if (n) {
 		snprintf(name, sizeof(name), "capture-%s", d->name);
 		put_state(c, name);
+		/* Version 2: the same capture with allowed values. */
+		for (size_t i = 0; i < n; i += 3) {
+			uint8_t v[256], m[256];
+
+			memset(v, 0x5a, sizeof(v));
+			memset(m, 0x0f, sizeof(m));
+			kvmreg_state_set_allowed(c, ids[i], v, m,
+						 kvmreg_id_size(ids[i]));
+		}
+		snprintf(name, sizeof(name), "capture-allowed-%s", d->name);
+		put_state(c, name);
 	}
 	for (size_t i = 0; i < n; i++) {
 		char text[256];

@@ -264,11 +264,11 @@ TEST(unknown_version)
 	size_t len;
 
 	REQUIRE(encode_sample(&buf, &len) == 0);
-	buf[8] = 2;
+	buf[8] = 3;
 	fix_crc(buf, len);
-	EXPECT(rejects(buf, len, "version 2 is not supported"));
+	EXPECT(rejects(buf, len, "version 3 is not supported"));
 	/* Even a short file of a future version says so, not "truncated". */
-	EXPECT(rejects(buf, 12, "version 2 is not supported"));
+	EXPECT(rejects(buf, 12, "version 3 is not supported"));
 	buf[8] = 0;
 	buf[9] = 1;
 	EXPECT(rejects(buf, len, "version 256 is not supported"));

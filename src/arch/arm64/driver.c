@@ -1300,15 +1300,23 @@ int kvmreg_arm64_list_extra(struct kvmreg_vcpu *vcpu,
 int kvmreg_arm64_gic_fd(struct kvmreg_vcpu *vcpu, int fd);
 extern const struct kvmreg_group_ops kvmreg_arm64_groups;
 #define ARM64_VCPU_SETUP kvmreg_arm64_vcpu_setup
+int kvmreg_arm64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				 const struct kvmreg_state *list,
+				 struct kvmreg_state *value,
+				 struct kvmreg_state *mask);
+#define ARM64_CAPTURE_ALLOWED kvmreg_arm64_capture_allowed
 #define ARM64_LIST_EXTRA kvmreg_arm64_list_extra
 #define ARM64_GROUPS (&kvmreg_arm64_groups)
 #define ARM64_GIC_FD kvmreg_arm64_gic_fd
 #else
 #define ARM64_VCPU_SETUP NULL
+#define ARM64_CAPTURE_ALLOWED NULL
 #define ARM64_LIST_EXTRA NULL
 #define ARM64_GROUPS NULL
 #define ARM64_GIC_FD NULL
 #endif
+
+extern const struct kvmreg_feature_ops kvmreg_arm64_features;
 
 static const char *const arm64_aliases[] = { "aarch64", NULL };
 
@@ -1334,4 +1342,6 @@ const struct kvmreg_arch_driver kvmreg_arch_arm64 = {
 	.restore_reason = arm64_restore_reason,
 	.list_changed_by = arm64_list_changed_by,
 	.vcpu_setup = ARM64_VCPU_SETUP,
+	.features = &kvmreg_arm64_features,
+	.capture_allowed = ARM64_CAPTURE_ALLOWED,
 };

@@ -16,6 +16,7 @@
 #include "arch/arm64/private.h"
 #include "arch/common/mp_state.h"
 #include "internal.h"
+#include "state.h"
 
 int kvmreg_arm64_vcpu_setup(struct kvmreg_scratch *scratch,
 			    unsigned int flags);
@@ -93,6 +94,79 @@ int kvmreg_arm64_vcpu_setup(struct kvmreg_scratch *scratch,
 	return err;
 }
 
+/*
+ * KVM_ARM_GET_REG_WRITABLE_MASKS (6.7+), spelled here because the cross
+ * toolchain's headers may predate it: _IOR(KVMIO, 0xb6, 64-byte struct).
+ */
+#define KVMREG_CAP_ARM_SUPPORTED_REG_MASK_RANGES 230
+#define KVMREG_ARM_GET_REG_WRITABLE_MASKS 0x8040aeb6ul
+#define KVMREG_ARM_FEATURE_ID_RANGE_SIZE (3 * 8 * 8)
+
+struct kvmreg_reg_mask_range {
+	uint64_t addr;
+	uint32_t range;
+	uint32_t reserved[13];
+};
+
+int kvmreg_arm64_feature_index(uint64_t id);
+int kvmreg_arm64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				 const struct kvmreg_state *list,
+				 struct kvmreg_state *value,
+				 struct kvmreg_state *mask);
+
+/*
+ * What a capture records: each feature register's value on this vCPU
+ * (fresh from KVM_ARM_VCPU_INIT, that is KVM's sanitised limit) and the
+ * bits userspace may change: the kernel's writable masks for ID registers
+ * (none before 6.7: no ID register may change), the value itself for the
+ * firmware bitmaps (services may be withdrawn before the first run).
+ */
+int kvmreg_arm64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				 const struct kvmreg_state *list,
+				 struct kvmreg_state *value,
+				 struct kvmreg_state *mask)
+{
+	uint64_t masks[KVMREG_ARM_FEATURE_ID_RANGE_SIZE];
+	const struct kvmreg_feature_ops *ops = vcpu->driver->features;
+	struct kvmreg_reg_mask_range range = { .addr = (uintptr_t)masks };
+	int have_masks = 0, err = 0;
+
+	memset(masks, 0, sizeof(masks));
+	if (vcpu->vm_fd >= 0 &&
+	    ioctl(vcpu->vm_fd, KVM_CHECK_EXTENSION,
+		  KVMREG_CAP_ARM_SUPPORTED_REG_MASK_RANGES) > 0 &&
+	    ioctl(vcpu->vm_fd, KVMREG_ARM_GET_REG_WRITABLE_MASKS, &range) == 0)
+		have_masks = 1;
+	for (size_t i = 0; !err && i < list->count; i++) {
+		uint64_t id = list->entries[i].id, v, m = 0;
+		int index;
+
+		if (!ops->is_feature(id))
+			continue;
+		if (kvmreg_id_size(id) != 8) {	/* sve.VLS: exact, no mask */
+			uint8_t vls[256], none[256] = { 0 };
+			size_t size = kvmreg_id_size(id);
+
+			if (kvmreg_one_reg_get(vcpu, id, vls))
+				continue;
+			err = kvmreg_state_set(value, id, vls, size);
+			if (!err)
+				err = kvmreg_state_set(mask, id, none, size);
+			continue;
+		}
+		if (kvmreg_one_reg_get(vcpu, id, &v))
+			continue;	/* unreadable: not recorded */
+		index = kvmreg_arm64_feature_index(id);
+		if (index < 0)
+			m = v;		/* firmware: levels and bitmaps */
+		else if (have_masks)
+			m = masks[index];
+		err = kvmreg_state_set(value, id, &v, 8);
+		if (!err)
+			err = kvmreg_state_set(mask, id, &m, 8);
+	}
+	return err;
+}
 /* ------------------------------------------------------------------ */
 /* Library registers: MP state, and the vGIC's per-vCPU state           */
 

@@ -579,6 +579,8 @@ static const char *loongarch_restore_reason(uint64_t id)
 
 static const char *const loongarch_aliases[] = { "loongarch", "loong64", "la64", NULL };
 
+extern const struct kvmreg_feature_ops kvmreg_loongarch64_features;
+
 const struct kvmreg_arch_driver kvmreg_arch_loongarch64 = {
 	.arch = KVMREG_ARCH_LOONGARCH64,
 	.name = "loongarch64",
@@ -594,4 +596,5 @@ const struct kvmreg_arch_driver kvmreg_arch_loongarch64 = {
 	.probe_is_informative = 0,
 	.restore_rank = loongarch_restore_rank,
 	.restore_reason = loongarch_restore_reason,
+	.features = &kvmreg_loongarch64_features,
 };

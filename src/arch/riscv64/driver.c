@@ -1176,13 +1176,21 @@ int kvmreg_riscv64_list_extra(struct kvmreg_vcpu *vcpu,
 			      struct kvmreg_idvec *sources);
 extern const struct kvmreg_group_ops kvmreg_riscv64_groups;
 #define RV_VCPU_SETUP kvmreg_riscv64_vcpu_setup
+int kvmreg_riscv64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				   const struct kvmreg_state *list,
+				   struct kvmreg_state *value,
+				   struct kvmreg_state *mask);
+#define RV_CAPTURE_ALLOWED kvmreg_riscv64_capture_allowed
 #define RV_LIST_EXTRA kvmreg_riscv64_list_extra
 #define RV_GROUPS (&kvmreg_riscv64_groups)
 #else
 #define RV_VCPU_SETUP NULL
+#define RV_CAPTURE_ALLOWED NULL
 #define RV_LIST_EXTRA NULL
 #define RV_GROUPS NULL
 #endif
+
+extern const struct kvmreg_feature_ops kvmreg_riscv64_features;
 
 static const char *const rv_aliases[] = { "riscv", NULL };
 
@@ -1205,4 +1213,6 @@ const struct kvmreg_arch_driver kvmreg_arch_riscv64 = {
 	.restore_reason = rv_restore_reason,
 	.list_changed_by = rv_list_changed_by,
 	.vcpu_setup = RV_VCPU_SETUP,
+	.features = &kvmreg_riscv64_features,
+	.capture_allowed = RV_CAPTURE_ALLOWED,
 };

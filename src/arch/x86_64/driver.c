@@ -892,7 +892,9 @@ const struct kvmreg_arch_driver kvmreg_arch_x86_64 = {
 	.groups = &kvmreg_x86_64_groups,
 	.vm_setup = kvmreg_x86_64_vm_setup,
 	.vcpu_setup = kvmreg_x86_64_vcpu_setup,
+	.capture_allowed = kvmreg_x86_64_capture_allowed,
 #endif
+	.features = &kvmreg_x86_64_features,
 	.restore_rank = x86_restore_rank,
 	.restore_reason = x86_restore_reason,
 	.list_changed_by = x86_list_changed_by,

@@ -110,3 +110,66 @@ int kvmreg_x86_64_vcpu_setup(struct kvmreg_scratch *s, unsigned int flags)
 		return kvmreg_set_error(err, "KVM_SET_CPUID2: %s", strerror(-err));
 	return 0;
 }
+
+/*
+ * What a capture records: per CPUID entry, the bits this host's KVM gives
+ * a guest: KVM_GET_SUPPORTED_CPUID, and what a vCPU set up with it really
+ * holds (a scratch VM's KVM_GET_CPUID2), which some KVMs fill further (the
+ * kvm_pvm module adds the host's SSE3..AVX bits: docs/migration.md).
+ */
+int kvmreg_x86_64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				  const struct kvmreg_state *list,
+				  struct kvmreg_state *value,
+				  struct kvmreg_state *mask)
+{
+	static const uint8_t no_mask[KVMREG_X86_CPUID_SIZE];
+	struct kvm_cpuid2 *tables[2] = { NULL, NULL };
+	struct kvmreg_scratch probe;
+	int err;
+
+	(void)list;
+	if (vcpu->kvm_fd < 0)
+		return 0;	/* no /dev/kvm fd: nothing to ask */
+	err = supported_cpuid(vcpu->kvm_fd, &tables[0]);
+	if (err)
+		return err;
+	if (!kvmreg_scratch_create(0, &probe)) {
+		tables[1] = calloc(1, sizeof(*tables[1]) + CPUID_ENTRIES *
+				   sizeof(struct kvm_cpuid_entry2));
+		if (tables[1]) {
+			tables[1]->nent = CPUID_ENTRIES;
+			if (ioctl(probe.vcpu_fd, KVM_GET_CPUID2, tables[1])) {
+				free(tables[1]);
+				tables[1] = NULL;
+			}
+		}
+		kvmreg_scratch_destroy(&probe);
+	}
+	for (int t = 0; !err && t < 2 && tables[t]; t++) {
+		for (uint32_t k = 0; !err && k < tables[t]->nent; k++) {
+			const struct kvm_cpuid_entry2 *e = &tables[t]->entries[k];
+			uint8_t v[KVMREG_X86_CPUID_SIZE] = { 0 };
+			const uint8_t *had;
+			uint32_t member;
+			uint64_t id;
+
+			if (kvmreg_x86_cpuid_member(e->function, e->index,
+						    &member))
+				continue;
+			id = kvmreg_x86_lib_id(KVMREG_X86_CPUID, member);
+			/* The register's layout: eax..edx, flags, zeros. */
+			memcpy(v, &e->eax, 16);
+			memcpy(v + 16, &e->flags, 4);
+			had = kvmreg_state_get(value, id);
+			for (size_t b = 0; had && b < 16; b++)
+				v[b] |= had[b];
+			err = kvmreg_state_set(value, id, v, sizeof(v));
+			if (!err)
+				err = kvmreg_state_set(mask, id, no_mask,
+						       sizeof(no_mask));
+		}
+	}
+	free(tables[0]);
+	free(tables[1]);
+	return err;
+}

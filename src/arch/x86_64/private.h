@@ -85,6 +85,7 @@ extern const struct kvmreg_x86_member {
 
 /* A CPUID register: eax, ebx, ecx, edx, flags (u32 each), 12 zero bytes. */
 #define KVMREG_X86_CPUID_USED	20
+#define KVMREG_X86_CPUID_SIZE	32
 
 /* The ioctl groups (struct kvmreg_group_ops keys); 0 is plain ONE_REG. */
 enum kvmreg_x86_group {
@@ -138,5 +139,12 @@ int kvmreg_x86_64_vm_setup(struct kvmreg_scratch *scratch,
 			   unsigned int flags);
 int kvmreg_x86_64_vcpu_setup(struct kvmreg_scratch *scratch,
 			     unsigned int flags);
+/* Migration (features.c; the capture half in host.c). */
+struct kvmreg_feature_ops;
+extern const struct kvmreg_feature_ops kvmreg_x86_64_features;
+int kvmreg_x86_64_capture_allowed(struct kvmreg_vcpu *vcpu,
+				  const struct kvmreg_state *list,
+				  struct kvmreg_state *value,
+				  struct kvmreg_state *mask);
 
 #endif /* KVMREG_ARCH_X86_64_H */
