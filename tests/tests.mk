@@ -51,6 +51,7 @@ check-cli: all
 -include tests/fuzz/fuzz.mk
 -include tests/nested/nested.mk
 -include kernel/kernel.mk
+-include kernel/batch/batch.mk
 -include bench/bench.mk
 
 # The man pages are generated from the header; stale pages fail the check.

@@ -15,6 +15,7 @@
 #include "access.h"
 #include "arch/arch.h"
 #include "internal.h"
+#include "one_reg_batch.h"
 #include "state.h"
 
 static uint32_t group_of(const struct kvmreg_vcpu *vcpu, uint64_t id)
@@ -22,6 +23,23 @@ static uint32_t group_of(const struct kvmreg_vcpu *vcpu, uint64_t id)
 	const struct kvmreg_group_ops *g = vcpu->driver->groups;
 
 	return g && g->group_of ? g->group_of(id) : 0;
+}
+
+/* --- batch ONE_REG hook (one_reg_batch.c) --- */
+uint32_t kvmreg_batch_key(const struct kvmreg_vcpu *vcpu, uint64_t id)
+{
+	uint32_t key = group_of(vcpu, id);
+
+	return key ? key : kvmreg_one_reg_batch_key(vcpu);
+}
+
+int kvmreg_batch_in_order(const struct kvmreg_vcpu *vcpu, uint32_t key)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+
+	if (key == KVMREG_ONE_REG_BATCH_KEY)
+		return 1;
+	return key && g && g->in_order && g->in_order(key);
 }
 
 int kvmreg_describe_failure(uint64_t id, int err, const char *what)
@@ -183,7 +201,7 @@ int kvmreg_shape_add_segment(struct kvmreg_shape *sh,
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
 	for (size_t k = 0; k < count; k++) {
-		uint32_t key = group_of(vcpu, sh->key[idx ? idx[from + k] : from + k]);
+		uint32_t key = kvmreg_batch_key(vcpu, sh->key[idx ? idx[from + k] : from + k]);
 
 		if (key == 0) {
 			sh->batch[sh->batches].key = 0;
@@ -381,6 +399,10 @@ static size_t run_batch(struct kvmreg_vcpu *vcpu, struct kvmreg_shape *sh,
 	uint64_t gen;
 	int r, same;
 
+	if (bp->key == KVMREG_ONE_REG_BATCH_KEY)	/* batch ONE_REG hook */
+		return kvmreg_one_reg_batch_run(vcpu, mode != KVMREG_BATCH_GET,
+						count, sh->ids + first,
+						vals + first, errs + first);
 	if (bp->key == 0) {
 		errs[first] = mode == KVMREG_BATCH_GET ?
 			kvmreg_one_reg_get(vcpu, sh->ids[first], vals[first]) :

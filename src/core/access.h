@@ -17,6 +17,16 @@ int kvmreg_read_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 int kvmreg_write_values(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 			size_t n, const uint8_t *const *vals, int *errs);
 
+/*
+ * The batch an id goes in: its driver group, else, where the kernel has
+ * the batch ONE_REG ioctl, the one batch of every plain ONE_REG id
+ * (one_reg_batch.h), else 0 (an ioctl of its own).
+ */
+uint32_t kvmreg_batch_key(const struct kvmreg_vcpu *vcpu, uint64_t id);
+/* Whether the batch of key writes its registers in the order given, so
+ * registers of successive restore ranks may share it. */
+int kvmreg_batch_in_order(const struct kvmreg_vcpu *vcpu, uint32_t key);
+
 /* Set kvmreg_error() to "<what> <name> (<id>): <strerror>"; returns err. */
 int kvmreg_describe_failure(uint64_t id, int err, const char *what);
 

@@ -67,6 +67,10 @@ struct kvmreg_vcpu {
 	void (*arch_data_free)(void *);
 	struct kvmreg_shape *shapes[KVMREG_SHAPE_CACHE];
 	unsigned int shape_next;
+	/* batch ONE_REG (one_reg_batch.c): in use if > 0, the entries one
+	 * call takes; the kernel's own answer */
+	long one_reg_batch;
+	long one_reg_batch_max;
 };
 
 void kvmreg_shapes_free(struct kvmreg_vcpu *vcpu);

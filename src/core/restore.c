@@ -112,7 +112,8 @@ KVMREG_EXPORT int kvmreg_restore_order(const struct kvmreg_state *state,
 /*
  * The end of the batch that starts at start: its rank, and the ranks after
  * it too while every register of the batch is in one group whose ioctl
- * applies registers in the order given (x86 KVM_SET_MSRS): then one call
+ * applies registers in the order given (x86 KVM_SET_MSRS, the batch
+ * ONE_REG ioctl of one_reg_batch.c): then one call
  * keeps the order that separate ranks would (IA32_TSC before
  * IA32_TSC_DEADLINE) for one ioctl instead of several.
  */
@@ -120,14 +121,13 @@ static size_t rank_segment_end(const struct kvmreg_vcpu *vcpu,
 			       const uint64_t *ids, const struct ranked *plan,
 			       size_t start, size_t n)
 {
-	const struct kvmreg_group_ops *g = vcpu->driver->groups;
-	uint32_t key = g && g->group_of ? g->group_of(ids[start]) : 0;
-	int ordered = key && g->in_order && g->in_order(key);
+	uint32_t key = kvmreg_batch_key(vcpu, ids[start]);
+	int ordered = kvmreg_batch_in_order(vcpu, key);
 	size_t end = start + 1;
 
 	for (; end < n; end++) {
 		if (plan[end].rank == plan[end - 1].rank) {
-			if (!ordered || g->group_of(ids[end]) == key)
+			if (!ordered || kvmreg_batch_key(vcpu, ids[end]) == key)
 				continue;
 			ordered = 0;	/* a second group: ranks stay apart */
 			continue;
@@ -138,7 +138,7 @@ static size_t rank_segment_end(const struct kvmreg_vcpu *vcpu,
 		size_t next = end;
 
 		while (next < n && plan[next].rank == plan[end].rank &&
-		       g->group_of(ids[next]) == key)
+		       kvmreg_batch_key(vcpu, ids[next]) == key)
 			next++;
 		if (next < n && plan[next].rank == plan[end].rank)
 			break;
