@@ -29,6 +29,20 @@ void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu)
 	int fd = vcpu->vm_fd >= 0 ? vcpu->vm_fd : vcpu->kvm_fd;
 	int max = fd >= 0 ? ioctl(fd, CHECK_EXTENSION, KVMREG_CAP_ONE_REG_BATCH) : -1;
 
+	/*
+	 * The capability and ioctl numbers are the series' own until a kernel
+	 * release fixes them: make sure the ioctl is the batch before using
+	 * it. An empty batch does nothing and zeroes nr_done and error.
+	 */
+	if (max > 0) {
+		struct kvmreg_one_reg_batch empty = {
+			.nr_done = UINT32_MAX, .error = UINT32_MAX,
+		};
+
+		if (kvmreg_vcpu_ioctl(vcpu, GET_BATCH, &empty) != 0 ||
+		    empty.nr_done != 0 || empty.error != 0)
+			max = -1;
+	}
 	vcpu->one_reg_batch_max = max > 0 ? max : -1;
 	vcpu->one_reg_batch = env && !strcmp(env, "0") ? -1 :
 			      vcpu->one_reg_batch_max;

@@ -19,8 +19,10 @@
 /*
  * Ask the kernel, once per handle, whether it has the batch ioctls and how
  * many entries one call takes (KVM_CHECK_EXTENSION on the VM fd, else the
- * /dev/kvm fd: not a vCPU ioctl). KVMREG_ONE_REG_BATCH=0 in the environment
- * says no whatever the kernel has, so the two paths can be compared.
+ * /dev/kvm fd), and if it says yes, check with an empty batch (one vCPU
+ * ioctl) that the ioctl is what we think. KVMREG_ONE_REG_BATCH=0 in the
+ * environment says no whatever the kernel has, so the two paths can be
+ * compared.
  */
 void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu);
 

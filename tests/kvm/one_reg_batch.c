@@ -115,8 +115,9 @@ TEST(restore_same_both_ways)
 }
 
 /*
- * A register whose write the kernel refuses (EINVAL for a bad processor
- * mode), between two it takes.
+ * A register whose write the kernel refuses with EINVAL (arm64: a PSTATE
+ * with no such mode; riscv64: a timer frequency other than the host's),
+ * between two it takes.
  */
 static int refused_write(uint64_t ids[3], uint64_t vals[3])
 {
@@ -127,9 +128,9 @@ static int refused_write(uint64_t ids[3], uint64_t vals[3])
 	vals[1] = 0x1;				/* no such mode */
 #elif defined(__riscv)
 	ids[0] = 0x803000000200000aULL;		/* core a0 */
-	ids[1] = 0x8030000002000020ULL;		/* core mode */
+	ids[1] = 0x8030000004000000ULL;		/* timer frequency */
 	ids[2] = 0x803000000200000bULL;		/* core a1 */
-	vals[1] = 7;				/* neither S nor U */
+	vals[1] = 7;				/* not the host's timebase */
 #else
 	(void)ids;
 	(void)vals;
