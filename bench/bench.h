@@ -45,11 +45,12 @@ struct bench_floor {
 	size_t one_reg_count;
 #if defined(__x86_64__)
 	int regs, sregs, sregs2, xsave, xcrs, debugregs, lapic, events,
-	    mp_state;
+	    mp_state, tsc_khz;
 	size_t xsave_size;
 	size_t cpuid_entries;
 	struct kvm_msrs *msrs;	/* indexes filled in; values per read */
 	size_t msr_count;
+	int mcg_cap;		/* IA32_MCG_CAP is msrs' last entry */
 #endif
 };
 
@@ -74,14 +75,24 @@ static inline int bench_floor_setup(const struct kvmreg_scratch *s,
 		const char *group = kvmreg_id_group(arch, id);
 
 		(void)group;
-		if (list->regs[i].source != KVMREG_SRC_LIBRARY &&
-		    list->regs[i].source != KVMREG_SRC_MSR_INDEX_LIST) {
+#if defined(__x86_64__)
+		/* MSRs, whatever listed them (the index list, CPUID), go in
+		 * one KVM_GET_MSRS, as the library sends them. */
+		if (!strcmp(group, "msr")) {
+			if ((uint32_t)id == 0x179)	/* IA32_MCG_CAP: last */
+				f->mcg_cap = 1;
+			else
+				f->msrs->entries[f->msr_count++].index = (uint32_t)id;
+			continue;
+		}
+#endif
+		if (list->regs[i].source != KVMREG_SRC_LIBRARY) {
 			f->one_reg_ids[f->one_reg_count++] = id;
 			continue;
 		}
 #if defined(__x86_64__)
-		if (!strcmp(group, "msr")) {
-			f->msrs->entries[f->msr_count++].index = (uint32_t)id;
+		if (!strcmp(group, "tsc_khz")) {
+			f->tsc_khz = 1;
 		} else if (!strcmp(group, "regs")) {
 			f->regs = 1;
 		} else if (!strcmp(group, "sregs") || !strcmp(group, "segment") ||
@@ -112,6 +123,10 @@ static inline int bench_floor_setup(const struct kvmreg_scratch *s,
 #endif
 	}
 #if defined(__x86_64__)
+	/* IA32_MCG_CAP reads with the MSRs; a restore sets it with
+	 * KVM_X86_SETUP_MCE (KVM_SET_MSRS refuses it), before the banks. */
+	if (f->mcg_cap)
+		f->msrs->entries[f->msr_count++].index = 0x179;
 	f->msrs->nmsrs = (uint32_t)f->msr_count;
 	if (f->xsave) {
 		int size = ioctl(s->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
@@ -152,6 +167,7 @@ struct bench_floor_state {
 	struct kvm_lapic_state lapic;
 	struct kvm_vcpu_events events;
 	struct kvm_mp_state mp;
+	int tsc_khz;
 	uint8_t xsave[16384] __attribute__((aligned(64)));
 	struct {
 		struct kvm_cpuid2 hdr;
@@ -209,6 +225,12 @@ static inline int bench_floor_save(int fd, const struct bench_floor *f,
 	}
 	if (f->mp_state)
 		BENCH_IOCTL(fd, KVM_GET_MP_STATE, &st->mp, ioctls);
+	if (f->tsc_khz) {
+		(*ioctls)++;
+		st->tsc_khz = ioctl(fd, KVM_GET_TSC_KHZ, 0);
+		if (st->tsc_khz < 0)
+			return -1;
+	}
 	if (f->regs)
 		BENCH_IOCTL(fd, KVM_GET_REGS, &st->regs, ioctls);
 	if (f->sregs2)
@@ -242,6 +264,20 @@ static inline int bench_floor_restore(int fd, const struct bench_floor *f,
 #if defined(__x86_64__)
 	if (f->cpuid_entries)
 		BENCH_IOCTL(fd, KVM_SET_CPUID2, &st->cpuid, ioctls);
+	if (f->tsc_khz) {	/* as the library: set only what differs */
+		int khz;
+
+		(*ioctls)++;
+		khz = ioctl(fd, KVM_GET_TSC_KHZ, 0);
+		if (khz < 0)
+			return -1;
+		if (khz != st->tsc_khz)
+			BENCH_IOCTL(fd, KVM_SET_TSC_KHZ,
+				    (void *)(uintptr_t)st->tsc_khz, ioctls);
+	}
+	if (f->mcg_cap)
+		BENCH_IOCTL(fd, KVM_X86_SETUP_MCE,
+			    &st->msrs->entries[f->msr_count - 1].data, ioctls);
 	if (f->mp_state)
 		BENCH_IOCTL(fd, KVM_SET_MP_STATE, &st->mp, ioctls);
 	if (f->regs)
@@ -253,9 +289,13 @@ static inline int bench_floor_restore(int fd, const struct bench_floor *f,
 	if (f->lapic)
 		BENCH_IOCTL(fd, KVM_SET_LAPIC, &st->lapic, ioctls);
 	if (f->msr_count) {
+		uint32_t n = (uint32_t)f->msr_count - (f->mcg_cap ? 1 : 0);
+
 		(*ioctls)++;
-		if (ioctl(fd, KVM_SET_MSRS, st->msrs) < 0)
+		st->msrs->nmsrs = n;
+		if (ioctl(fd, KVM_SET_MSRS, st->msrs) != (int)n)
 			return -1;
+		st->msrs->nmsrs = (uint32_t)f->msr_count;
 	}
 	if (f->xsave && f->xsave_size <= sizeof(st->xsave))
 		BENCH_IOCTL(fd, KVM_SET_XSAVE, st->xsave, ioctls);

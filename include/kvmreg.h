@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define KVMREG_VERSION_MAJOR 0
-#define KVMREG_VERSION_MINOR 1
+#define KVMREG_VERSION_MINOR 2
 
 /* ------------------------------------------------------------------ */
 /* Architectures                                                       */
@@ -55,7 +55,9 @@ enum kvmreg_arch kvmreg_arch_of_id(uint64_t id);
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
-/* The message of the last failed call in this thread ("" if none). */
+/* The message of the last failed call in this thread ("" if none). A
+ * successful call leaves it unchanged, like errno: read it right after a
+ * call returned an error. */
 const char *kvmreg_error(void);
 
 /* ------------------------------------------------------------------ */
@@ -109,13 +111,44 @@ struct kvmreg_vcpu;
 /*
  * Wrap an existing vCPU. kvm_fd (/dev/kvm) and vm_fd may be -1 where the
  * architecture needs neither (x86 uses kvm_fd for KVM_GET_MSR_INDEX_LIST).
+ * vm_fd also ties the handle to the VM's other handles (a change of the
+ * VM's register lists reaches them all: kvmreg_vcpu_list_changed()). On
+ * x86 the library learns what the kernel offers once per process, on a
+ * /dev/kvm descriptor of its own (a close-on-exec duplicate of kvm_fd, or
+ * opened) that it keeps open for the life of the process, so the module
+ * those facts come from stays loaded.
  */
 int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 		       struct kvmreg_vcpu **out);
 void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu);
+/*
+ * arm64: the VM's GICv3 device fd (KVM_CREATE_DEVICE with
+ * KVM_DEV_TYPE_ARM_VGIC_V3), so that this vCPU's part of the vGIC, its CPU
+ * interface (ICC_*) and its redistributor, is listed, saved and restored
+ * with its registers (docs/arch-arm64.md). The distributor stays the
+ * VMM's. The library never closes the fd; -1 forgets it. 0, or -EBADF (not
+ * an fd), -ENODEV (not a GICv3 device of this vCPU's VM), -EOPNOTSUPP (an
+ * architecture without such state).
+ */
+int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd);
 enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu);
 /* vCPU ioctls this handle has issued: the cost model of every access. */
 uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu);
+/*
+ * Tell the handle that the vCPU's register list may have changed behind
+ * the library's back. A handle keeps the list it enumerated (so
+ * kvmreg_save() costs only its reads) until a write through the library
+ * may change it -- x86 CPUID and feature MSRs, arm64 ID registers and
+ * CLIDR_EL1, riscv ISA and SBI extensions. A VMM that changes the vCPU
+ * model with its own ioctls (KVM_SET_CPUID2, KVM_ENABLE_CAP on the vCPU,
+ * KVM_ARM_VCPU_INIT, its own KVM_SET_ONE_REG of such a register) calls
+ * this afterwards; it makes every handle attached with the same vm_fd
+ * enumerate again at its next need. (On x86 a save also notices a CPUID
+ * table whose leaves changed, as it reads the table anyway, and a handle
+ * does not keep the list of a vCPU without CPUID yet.) docs/perf.md has
+ * the rule per arch.
+ */
+void kvmreg_vcpu_list_changed(struct kvmreg_vcpu *vcpu);
 
 /* A throwaway VM with one vCPU set up as a VMM would before its first run
  * (arm64: KVM_ARM_VCPU_INIT with the preferred target; x86: supported
@@ -144,6 +177,9 @@ enum kvmreg_source {
 	KVMREG_SRC_MSR_INDEX_LIST,	/* x86 KVM_GET_MSR_INDEX_LIST */
 	KVMREG_SRC_FALLBACK,		/* the library's table for this arch */
 	KVMREG_SRC_LIBRARY,		/* library-defined id (x86 struct state) */
+	/* x86: an MSR KVM implements but does not list, found from the vCPU's
+	 * own MTRRcap, MCG_CAP and CPUID (docs/arch-x86.md) */
+	KVMREG_SRC_DERIVED,
 };
 const char *kvmreg_source_name(enum kvmreg_source source);
 
@@ -166,6 +202,10 @@ struct kvmreg_list {
  * a kernel without the ioctl. */
 #define KVMREG_LIST_FORCE_FALLBACK	(1u << 0)
 
+/* The vCPU's register list (a copy: free it with kvmreg_list_free). The
+ * handle enumerates once and keeps the list until it may have changed
+ * (kvmreg_vcpu_list_changed()); KVMREG_LIST_FORCE_FALLBACK always
+ * enumerates, and keeps nothing. */
 int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
 		    struct kvmreg_list **out);
 void kvmreg_list_free(struct kvmreg_list *list);
@@ -184,6 +224,8 @@ int kvmreg_fallback_table(enum kvmreg_arch arch, const char *features,
 
 struct kvmreg_state;
 
+/* kvmreg_state_new and kvmreg_state_dup return NULL on failure with errno
+ * EINVAL (no such arch, a NULL state) or ENOMEM. */
 struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch);
 void kvmreg_state_free(struct kvmreg_state *state);
 struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *state);
@@ -226,7 +268,9 @@ int kvmreg_write(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 /* ------------------------------------------------------------------ */
 /* Save and restore                                                    */
 
-/* Enumerate and read every register of the vCPU. */
+/* Read every register of the vCPU's list into a new state. The list is
+ * the handle's kept one (kvmreg_list_get), so a save at each checkpoint
+ * costs only its reads. */
 int kvmreg_save(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
 /*
  * Write state back in the arch's dependency order (docs/restore-order.md).

@@ -14,6 +14,13 @@
 
 struct kvmreg_idvec;	/* growable id array, src/core/internal.h */
 
+/* kvmreg_arch_driver.list_changed_by(): ordered, the wider change last. */
+enum kvmreg_list_change {
+	KVMREG_LIST_KEPT = 0,
+	KVMREG_LIST_CHANGES_VCPU,
+	KVMREG_LIST_CHANGES_VM,
+};
+
 enum kvmreg_batch_mode {
 	KVMREG_BATCH_GET,
 	KVMREG_BATCH_SET,
@@ -33,27 +40,34 @@ enum kvmreg_batch_mode {
 struct kvmreg_group_ops {
 	/* Key of the ioctl group of id; 0 means "plain ONE_REG". */
 	uint32_t (*group_of)(uint64_t id);
+	/* Optional: the group of id when read, where a register is read with
+	 * others but written by an ioctl of its own (x86 MCG_CAP: KVM_GET_MSRS,
+	 * KVM_X86_SETUP_MCE). NULL: group_of. */
+	uint32_t (*read_group_of)(uint64_t id);
 	int (*get)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 		   const uint64_t *ids, uint8_t *const *vals, int *errs);
 	int (*set)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
 		   const uint64_t *ids, const uint8_t *const *vals, int *errs);
 	/*
-	 * Optional: get() or set() of one batch of a plan the core keeps (a
-	 * VMM reads and restores the same list at every checkpoint). *memo
-	 * is the driver's, kept with the batch: NULL the first time, then
-	 * whatever the driver left there (released with free()), so work per
-	 * register is done once. mode also tells a restore's writes apart,
-	 * where a driver can save the read a partial write needs (x86 CPUID,
-	 * docs/arch-x86.md). same_vals: vals holds the same pointers as at
-	 * the last call of this batch in this direction (get, or any set), so
-	 * what the driver worked out from them holds. Returns how many errs[i]
-	 * are nonzero, or a negative errno if the whole group failed. NULL:
-	 * get() and set().
+	 * Optional: what one batch of a plan (src/core/plan.c) can work out
+	 * once, when the plan is made: the driver's memo for batch(),
+	 * released with free(). Plans are shared by every handle and thread
+	 * of the process, so the memo is read-only from then on and must not
+	 * depend on the vCPU beyond what the process's kernel offers. NULL
+	 * (hook or result): batch() gets no memo.
+	 */
+	void *(*prepare)(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
+			 const uint64_t *ids);
+	/*
+	 * Optional: get() or set() of one batch of a plan, with its memo.
+	 * mode also tells a restore's writes apart, where a driver can save
+	 * the read a partial write needs (x86 CPUID, docs/arch-x86.md).
+	 * Returns how many errs[i] are nonzero, or a negative errno if the
+	 * whole group failed. NULL: get() and set().
 	 */
 	int (*batch)(struct kvmreg_vcpu *vcpu, uint32_t group,
 		     enum kvmreg_batch_mode mode, size_t n, const uint64_t *ids,
-		     uint8_t *const *vals, int same_vals, int *errs,
-		     void **memo);
+		     uint8_t *const *vals, int *errs, const void *memo);
 	/*
 	 * Nonzero if set() applies the group's registers one after another in
 	 * the order given (KVM_SET_MSRS), so registers of successive restore
@@ -114,6 +128,22 @@ struct kvmreg_arch_driver {
 	int (*list_extra)(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
 			  struct kvmreg_idvec *sources);
 
+	/*
+	 * What writing id does to the register list (docs/perf.md): nothing
+	 * (KVMREG_LIST_KEPT), or it may change this vCPU's list
+	 * (KVMREG_LIST_CHANGES_VCPU: x86 CPUID and feature MSRs, riscv ISA and
+	 * SBI extensions) or every vCPU's of the VM (KVMREG_LIST_CHANGES_VM:
+	 * arm64 ID registers). The core keeps a handle's list until a write
+	 * through the library says it changed. NULL: no write changes it.
+	 */
+	int (*list_changed_by)(uint64_t id);
+	/*
+	 * Optional, host arch: whether a read since the list was made saw
+	 * that it changed behind the library's back (x86: the CPUID table
+	 * read has other leaves than the ones listed). Clears the mark.
+	 */
+	int (*list_stale)(struct kvmreg_vcpu *vcpu);
+
 	/* --- access (host arch only; NULL: ONE_REG for every id) --- */
 	const struct kvmreg_group_ops *groups;
 
@@ -131,6 +161,16 @@ struct kvmreg_arch_driver {
 	 * LAPIC state; arm64: MTE). scratch->vcpu is still NULL. */
 	int (*vm_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
 	int (*vcpu_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
+
+	/* --- the VM's interrupt controller (host arch only) --- */
+
+	/*
+	 * kvmreg_vcpu_set_gic_fd(): take (fd >= 0) or drop (-1) the VMM's
+	 * GIC device fd, so the vCPU's part of the interrupt controller is
+	 * listed and saved (arm64: ICC_* and the redistributor). NULL: the
+	 * arch has none, the call fails with -EOPNOTSUPP.
+	 */
+	int (*gic_fd)(struct kvmreg_vcpu *vcpu, int fd);
 };
 
 /* Every driver, and the lookups the core uses. */

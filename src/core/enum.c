@@ -2,10 +2,14 @@
 /*
  * Enumeration: KVM_GET_REG_LIST where the kernel has it, else the arch's
  * fallback table (probed where a probe means something), then whatever the
- * arch exposes outside the kernel list (x86 MSRs and struct state).
+ * arch exposes outside the kernel list (x86 MSRs and struct state). And the
+ * list a handle keeps, with the rule for when it must be made again
+ * (docs/perf.md).
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +17,7 @@
 
 #include "arch/arch.h"
 #include "internal.h"
+#include "plan.h"
 
 /*
  * The two-call protocol: ask with n = 0 to learn the count (E2BIG), then
@@ -106,8 +111,8 @@ static int in_base(const struct kvmreg_idvec *base, uint64_t id)
 	return 0;
 }
 
-KVMREG_EXPORT int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
-				  struct kvmreg_list **out)
+int kvmreg_enumerate(struct kvmreg_vcpu *vcpu, unsigned int flags,
+		     struct kvmreg_list **out)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
 	struct kvmreg_idvec base = { 0 }, extra = { 0 }, sources = { 0 };
@@ -152,6 +157,175 @@ out:
 	kvmreg_idvec_free(&extra);
 	kvmreg_idvec_free(&sources);
 	return err;
+}
+
+struct kvmreg_list *kvmreg_list_copy(const struct kvmreg_list *list)
+{
+	struct kvmreg_list *copy = calloc(1, sizeof(*copy));
+
+	if (copy)
+		copy->regs = malloc((list->count + 1) * sizeof(*copy->regs));
+	if (!copy || !copy->regs) {
+		kvmreg_list_free(copy);
+		kvmreg_set_error(-ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(copy->regs, list->regs, list->count * sizeof(*copy->regs));
+	copy->count = list->count;
+	return copy;
+}
+
+/* ------------------------------------------------------------------ */
+/* The list a handle keeps                                              */
+
+/*
+ * A VM's list changes (arm64 ID registers are the VM's): one per VM fd,
+ * shared by the handles attached with it, counted up by a change that
+ * reaches every vCPU of the VM. Handles attached without a VM fd share
+ * the one of fd -1. While a handle is attached its VM fd stays open, so
+ * the number names one VM.
+ */
+struct kvmreg_list_watch {
+	int vm_fd;
+	unsigned int handles;
+	_Atomic uint64_t changes;
+	struct kvmreg_list_watch *next;
+};
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kvmreg_list_watch *watches;
+
+static struct kvmreg_list_watch *watch_get(int vm_fd)
+{
+	struct kvmreg_list_watch *w;
+
+	pthread_mutex_lock(&watch_lock);
+	for (w = watches; w && w->vm_fd != vm_fd; w = w->next)
+		;
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (w) {
+			w->vm_fd = vm_fd;
+			atomic_init(&w->changes, 0);
+			w->next = watches;
+			watches = w;
+		}
+	}
+	if (w)
+		w->handles++;
+	pthread_mutex_unlock(&watch_lock);
+	return w;
+}
+
+static void watch_put(struct kvmreg_list_watch *w)
+{
+	struct kvmreg_list_watch **p;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&watch_lock);
+	if (--w->handles == 0) {
+		for (p = &watches; *p != w; p = &(*p)->next)
+			;
+		*p = w->next;
+		free(w);
+	}
+	pthread_mutex_unlock(&watch_lock);
+}
+
+static void forget_list(struct kvmreg_vcpu *vcpu)
+{
+	kvmreg_plan_put(vcpu->list_plan);
+	vcpu->list_plan = NULL;
+	kvmreg_list_free(vcpu->list);
+	free(vcpu->list_ids);
+	vcpu->list = NULL;
+	vcpu->list_ids = NULL;
+}
+
+int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **out,
+		     const uint64_t **ids, int *made)
+{
+	/* Read before enumerating: a change while it runs makes the next
+	 * call enumerate again. */
+	uint64_t changes = atomic_load_explicit(&vcpu->watch->changes,
+						memory_order_acquire);
+	struct kvmreg_list *list;
+	int err;
+
+	/* A read since may have seen the list change (the driver's
+	 * list_stale: x86 CPUID leaves set behind the library's back). */
+	if (vcpu->list && vcpu->driver->list_stale &&
+	    vcpu->driver->list_stale(vcpu))
+		forget_list(vcpu);
+	if (made)
+		*made = !vcpu->list || vcpu->list_seen != changes;
+	if (!vcpu->list || vcpu->list_seen != changes) {
+		forget_list(vcpu);
+		err = kvmreg_enumerate(vcpu, 0, &list);
+		if (err)
+			return err;
+		vcpu->list_ids = malloc((list->count + 1) *
+					sizeof(*vcpu->list_ids));
+		if (!vcpu->list_ids) {
+			kvmreg_list_free(list);
+			return kvmreg_set_error(-ENOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < list->count; i++)
+			vcpu->list_ids[i] = list->regs[i].id;
+		vcpu->list = list;
+		vcpu->list_seen = changes;
+	}
+	*out = vcpu->list;
+	*ids = vcpu->list_ids;
+	return 0;
+}
+
+void kvmreg_vcpu_list_written(struct kvmreg_vcpu *vcpu, int change)
+{
+	if (change == KVMREG_LIST_CHANGES_VCPU)
+		forget_list(vcpu);
+	else if (change == KVMREG_LIST_CHANGES_VM)
+		atomic_fetch_add_explicit(&vcpu->watch->changes, 1,
+					  memory_order_release);
+}
+
+KVMREG_EXPORT void kvmreg_vcpu_list_changed(struct kvmreg_vcpu *vcpu)
+{
+	kvmreg_vcpu_list_written(vcpu, KVMREG_LIST_CHANGES_VM);
+}
+
+int kvmreg_vcpu_keep_init(struct kvmreg_vcpu *vcpu, int vm_fd)
+{
+	vcpu->watch = watch_get(vm_fd < 0 ? -1 : vm_fd);
+	return vcpu->watch ? 0 : -ENOMEM;
+}
+
+void kvmreg_vcpu_keep_release(struct kvmreg_vcpu *vcpu)
+{
+	forget_list(vcpu);
+	kvmreg_plan_put(vcpu->read_plan);
+	kvmreg_plan_put(vcpu->restore_plan);
+	vcpu->read_plan = vcpu->restore_plan = NULL;
+	watch_put(vcpu->watch);
+	vcpu->watch = NULL;
+}
+
+/* The handle's kept list (above), unless the caller wants the fallback. */
+KVMREG_EXPORT int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
+				  struct kvmreg_list **out)
+{
+	const struct kvmreg_list *kept;
+	const uint64_t *ids;
+	int err;
+
+	if (flags)
+		return kvmreg_enumerate(vcpu, flags, out);
+	err = kvmreg_vcpu_list(vcpu, &kept, &ids, NULL);
+	if (err)
+		return err;
+	*out = kvmreg_list_copy(kept);
+	return *out ? 0 : -ENOMEM;
 }
 
 KVMREG_EXPORT void kvmreg_list_free(struct kvmreg_list *list)

@@ -15,6 +15,14 @@
 /* Set this thread's kvmreg_error() message; returns err (a -errno). */
 int kvmreg_set_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The current message explains why register id failed with err: where the
+ * core reports that failure (kvmreg_describe_failure) it says this rather
+ * than strerror(err), so a driver's reason (both TSC rates, the bank count
+ * KVM takes) reaches the caller. Returns err.
+ */
+int kvmreg_keep_reason(uint64_t id, int err);
+const char *kvmreg_kept_reason(uint64_t id, int err);
 /* Prefix the current message: "context: <old message>"; returns err. */
 int kvmreg_wrap_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -52,10 +60,9 @@ static inline size_t kvmreg_size_of(uint64_t id)
 int kvmreg_size_field(size_t bytes);
 
 struct kvmreg_arch_driver;
-struct kvmreg_shape;
+struct kvmreg_plan;
 
-/* How many access plans a vCPU handle remembers (src/core/access.c). */
-#define KVMREG_SHAPE_CACHE 4
+struct kvmreg_list_watch;	/* changes of one VM's lists (enum.c) */
 
 struct kvmreg_vcpu {
 	int kvm_fd;
@@ -63,17 +70,46 @@ struct kvmreg_vcpu {
 	int fd;
 	const struct kvmreg_arch_driver *driver;
 	uint64_t ioctls;
-	void *arch_data;	/* driver's cache (x86: MSR index list) */
+	void *arch_data;	/* driver's per-handle data (x86: buffers) */
 	void (*arch_data_free)(void *);
-	struct kvmreg_shape *shapes[KVMREG_SHAPE_CACHE];
-	unsigned int shape_next;
+	/*
+	 * The register list, kept from its enumeration until something that
+	 * can change it happens (docs/perf.md): a write through the library
+	 * of a register the driver's list_changed_by() names, here or (for a
+	 * VM-wide change) on another handle of the same VM, or
+	 * kvmreg_vcpu_list_changed(). NULL: enumerate at the next need.
+	 */
+	struct kvmreg_list *list;
+	uint64_t *list_ids;		/* list's ids */
+	struct kvmreg_plan *list_plan;	/* kvmreg_save's (plan.h), or NULL */
+	/* The plans of the last kvmreg_read and restore (plan.h): a handle
+	 * that does the same again skips the lookup. */
+	struct kvmreg_plan *read_plan;
+	struct kvmreg_plan *restore_plan;
+	struct kvmreg_list_watch *watch;	/* shared by the VM's handles */
+	uint64_t list_seen;		/* watch's count when list was made */
 	/* batch ONE_REG (one_reg_batch.c): in use if > 0, the entries one
 	 * call takes; the kernel's own answer */
 	long one_reg_batch;
 	long one_reg_batch_max;
 };
 
-void kvmreg_shapes_free(struct kvmreg_vcpu *vcpu);
+/* What a handle keeps (enum.c): set up at attach, released at detach. */
+int kvmreg_vcpu_keep_init(struct kvmreg_vcpu *vcpu, int vm_fd);
+void kvmreg_vcpu_keep_release(struct kvmreg_vcpu *vcpu);
+/* The handle's register list and its ids, enumerated only if it is not
+ * kept (then kept; *made says so, if made is not NULL). Valid until the
+ * next write through the handle. */
+int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **list,
+		     const uint64_t **ids, int *made);
+/* After a write through the library whose ids list_changed_by() said
+ * change (the widest enum kvmreg_list_change among them). */
+void kvmreg_vcpu_list_written(struct kvmreg_vcpu *vcpu, int change);
+/* Enumerate now, keeping nothing. */
+int kvmreg_enumerate(struct kvmreg_vcpu *vcpu, unsigned int flags,
+		     struct kvmreg_list **out);
+/* A copy of list. */
+struct kvmreg_list *kvmreg_list_copy(const struct kvmreg_list *list);
 
 /* Every vCPU ioctl goes through here, so kvmreg_vcpu_ioctl_count() is the
  * cost model. Returns the ioctl's result, or -errno. */

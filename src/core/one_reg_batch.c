@@ -48,20 +48,17 @@ void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu)
 			      vcpu->one_reg_batch_max;
 }
 
-uint32_t kvmreg_one_reg_batch_key(const struct kvmreg_vcpu *vcpu)
+int kvmreg_one_reg_batch_on(const struct kvmreg_vcpu *vcpu)
 {
-	return vcpu->one_reg_batch > 0 ? KVMREG_ONE_REG_BATCH_KEY : 0;
+	return vcpu->one_reg_batch > 0;
 }
 
 int kvmreg_one_reg_batch_use(struct kvmreg_vcpu *vcpu, int on)
 {
 	long now = on ? vcpu->one_reg_batch_max : -1;
 
-	if (now != vcpu->one_reg_batch) {
-		/* The remembered plans were batched the other way. */
-		kvmreg_shapes_free(vcpu);
-		vcpu->one_reg_batch = now;
-	}
+	/* Plans are the same either way: the batching happens as they run. */
+	vcpu->one_reg_batch = now;
 	return vcpu->one_reg_batch > 0;
 }
 

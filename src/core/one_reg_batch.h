@@ -13,9 +13,6 @@
 
 #include "kvmreg.h"
 
-/* The group key of the batch: no driver uses it (driver keys are small). */
-#define KVMREG_ONE_REG_BATCH_KEY UINT32_MAX
-
 /*
  * Ask the kernel, once per handle, whether it has the batch ioctls and how
  * many entries one call takes (KVM_CHECK_EXTENSION on the VM fd, else the
@@ -26,9 +23,8 @@
  */
 void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu);
 
-/* KVMREG_ONE_REG_BATCH_KEY if plain ONE_REG ids of this handle share one
- * batch, 0 if each is an ioctl of its own. */
-uint32_t kvmreg_one_reg_batch_key(const struct kvmreg_vcpu *vcpu);
+/* Whether this handle serves plain ONE_REG ids with the batch. */
+int kvmreg_one_reg_batch_on(const struct kvmreg_vcpu *vcpu);
 
 /*
  * Turn the batch off (on = 0) or back on where the kernel has it, for this

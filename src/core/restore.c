@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * Save and restore. Restore writes in the arch driver's dependency order
- * (a stable sort by rank, so the state's own order holds inside a rank),
- * one rank at a time, and undoes everything on the first failure: the
- * rollback is a read of the same registers taken before the first write.
+ * (a stable sort by rank, so the state's own order holds inside a rank,
+ * plan.c), one segment at a time, and undoes everything on the first
+ * failure: the rollback is a read of the same registers taken before the
+ * first write.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "access.h"
 #include "arch/arch.h"
 #include "internal.h"
+#include "plan.h"
 #include "restore.h"
 #include "state.h"
 
@@ -23,180 +27,150 @@ void kvmreg_restore_inject_fault(size_t position)
 	fault_at = position;
 }
 
+/* Whether a read since the list was made saw it change (the driver's
+ * list_stale); then the handle forgets it. */
+static int list_went_stale(struct kvmreg_vcpu *vcpu)
+{
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+
+	if (!d->list_stale || !d->list_stale(vcpu))
+		return 0;
+	kvmreg_vcpu_list_written(vcpu, KVMREG_LIST_CHANGES_VCPU);
+	return 1;
+}
+
+/*
+ * Save: the handle's list, enumerated only when something may have changed
+ * it (enum.c), and the plan for it, both kept on the handle; a new state
+ * takes the plan's layout and the plan reads straight into its values.
+ */
 KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 			      struct kvmreg_state **out)
 {
-	struct kvmreg_list *list;
+	const struct kvmreg_list *list;
 	struct kvmreg_state *state;
-	uint64_t *ids;
-	int err;
+	const uint64_t *ids;
+	int err, made;
 
-	err = kvmreg_list_get(vcpu, 0, &list);
-	if (err)
-		return err;
-	state = kvmreg_state_new(vcpu->driver->arch);
-	ids = malloc((list->count + 1) * sizeof(*ids));
-	if (!state || !ids) {
-		err = kvmreg_set_error(-ENOMEM, "out of memory");
-		goto out;
+	for (int attempt = 0;; attempt++) {
+		err = kvmreg_vcpu_list(vcpu, &list, &ids, &made);
+		if (!err && !vcpu->list_plan) {
+			err = kvmreg_check_ids(vcpu->driver->arch, ids,
+					       list->count);
+			if (!err) {
+				vcpu->list_plan = kvmreg_plan_get(vcpu,
+								  KVMREG_PLAN_READ,
+								  ids, sizeof(*ids),
+								  list->count);
+				err = vcpu->list_plan ? 0 : -ENOMEM;
+			}
+		}
+		if (err)
+			return kvmreg_wrap_error(err, "saving the vCPU");
+		state = kvmreg_state_new(vcpu->driver->arch);
+		if (!state)
+			return -ENOMEM;
+		err = kvmreg_state_set_kernel(state,
+					      kvmreg_host_kernel_release());
+		if (!err)
+			err = kvmreg_read_planned(vcpu, vcpu->list_plan, state);
+		/* What the read saw says the kept list changed behind the
+		 * library's back (x86: another CPUID table): once more, with
+		 * the list made again. */
+		if (err >= 0 && !made && list_went_stale(vcpu) && attempt == 0) {
+			kvmreg_state_free(state);
+			continue;
+		}
+		/* A register that did not read: the general path says which. */
+		if (err > 0)
+			err = kvmreg_read(vcpu, ids, list->count, state, NULL);
+		break;
 	}
-	for (size_t i = 0; i < list->count; i++)
-		ids[i] = list->regs[i].id;
-	err = kvmreg_state_set_kernel(state, kvmreg_host_kernel_release());
-	if (!err)
-		err = kvmreg_read(vcpu, ids, list->count, state, NULL);
 	if (err) {
-		kvmreg_wrap_error(err, "saving the vCPU");
-		goto out;
+		kvmreg_state_free(state);
+		return kvmreg_wrap_error(err, "saving the vCPU");
 	}
 	*out = state;
-	state = NULL;
-out:
-	kvmreg_state_free(state);
-	free(ids);
-	kvmreg_list_free(list);
-	return err;
-}
-
-struct ranked {
-	int rank;
-	size_t index;
-};
-
-static int by_rank(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-
-	if (x->rank != y->rank)
-		return x->rank < y->rank ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* Positions of state's entries in restore order, with their ranks. */
-static int restore_plan(const struct kvmreg_state *state, struct ranked **out)
-{
-	const struct kvmreg_arch_driver *d =
-		kvmreg_driver(kvmreg_state_arch(state));
-	size_t n = kvmreg_state_count(state);
-	struct ranked *r;
-
-	if (!d)
-		return kvmreg_set_error(-EINVAL, "the state has no architecture");
-	r = malloc((n + 1) * sizeof(*r));
-	if (!r)
-		return kvmreg_set_error(-ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		r[i].rank = d->restore_rank ?
-			    d->restore_rank(state->entries[i].id) : 0;
-		r[i].index = i;
-	}
-	qsort(r, n, sizeof(*r), by_rank);
-	*out = r;
 	return 0;
 }
 
 KVMREG_EXPORT int kvmreg_restore_order(const struct kvmreg_state *state,
 				       uint64_t *ids)
 {
-	struct ranked *r;
-	int err = restore_plan(state, &r);
+	const struct kvmreg_arch_driver *d =
+		kvmreg_driver(kvmreg_state_arch(state));
+	size_t n = kvmreg_state_count(state), k = 0;
+	int lo = 0, hi = 0;
 
-	if (err)
-		return err;
-	for (size_t i = 0; i < kvmreg_state_count(state); i++)
-		kvmreg_state_at(state, r[i].index, &ids[i], NULL);
-	free(r);
+	if (!d)
+		return kvmreg_set_error(-EINVAL, "the state has no architecture");
+	/* Stable by rank: a pass per rank, as `kvmreg order` is no hot path. */
+	for (size_t i = 0; i < n; i++) {
+		int r = d->restore_rank ? d->restore_rank(state->entries[i].id) : 0;
+
+		lo = i && lo < r ? lo : r;
+		hi = i && hi > r ? hi : r;
+	}
+	for (long r = lo; n && r <= hi; r++)
+		for (size_t i = 0; i < n; i++)
+			if ((d->restore_rank ?
+			     d->restore_rank(state->entries[i].id) : 0) == r)
+				ids[k++] = state->entries[i].id;
 	return 0;
 }
 
 /*
- * The end of the batch that starts at start: its rank, and the ranks after
- * it too while every register of the batch is in one group whose ioctl
- * applies registers in the order given (x86 KVM_SET_MSRS, the batch
- * ONE_REG ioctl of one_reg_batch.c): then one call
- * keeps the order that separate ranks would (IA32_TSC before
- * IA32_TSC_DEADLINE) for one ioctl instead of several.
+ * A buffer per thread for the rollback read: the values before a restore
+ * are needed only until it returns, and a thread that restores many vCPUs
+ * finds one buffer in its cache where one per vCPU would be cold.
  */
-static size_t rank_segment_end(const struct kvmreg_vcpu *vcpu,
-			       const uint64_t *ids, const struct ranked *plan,
-			       size_t start, size_t n)
+struct thread_buffer {
+	uint8_t *p;
+	size_t cap;
+};
+
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_key_once = PTHREAD_ONCE_INIT;
+static bool buffer_key_made;
+static _Thread_local struct thread_buffer *thread_buffer;
+
+static void buffer_free(void *p)
 {
-	uint32_t key = kvmreg_batch_key(vcpu, ids[start]);
-	int ordered = kvmreg_batch_in_order(vcpu, key);
-	size_t end = start + 1;
+	struct thread_buffer *b = p;
 
-	for (; end < n; end++) {
-		if (plan[end].rank == plan[end - 1].rank) {
-			if (!ordered || kvmreg_batch_key(vcpu, ids[end]) == key)
-				continue;
-			ordered = 0;	/* a second group: ranks stay apart */
-			continue;
-		}
-		if (!ordered)
-			break;
-		/* A new rank joins only if it is all the same group. */
-		size_t next = end;
-
-		while (next < n && plan[next].rank == plan[end].rank &&
-		       kvmreg_batch_key(vcpu, ids[next]) == key)
-			next++;
-		if (next < n && plan[next].rank == plan[end].rank)
-			break;
-		end = next - 1;
-	}
-	return end;
+	if (b)
+		free(b->p);
+	free(b);
 }
 
-/*
- * The restore shape of state: its entries in restore order, each segment
- * (a rank, or ranks one ordered ioctl keeps in order) batched by group.
- * Cached on the handle, so a restore of the same list again plans nothing.
- */
-static int restore_shape(struct kvmreg_vcpu *vcpu,
-			 const struct kvmreg_state *state,
-			 struct kvmreg_shape **out)
+static void buffer_key_make(void)
 {
-	size_t n = kvmreg_state_count(state);
-	struct kvmreg_shape *sh;
-	struct ranked *plan = NULL;
-	size_t *idx = NULL;
-	uint64_t *ids = NULL;
-	int err;
+	buffer_key_made = pthread_key_create(&buffer_key, buffer_free) == 0;
+}
 
-	*out = kvmreg_shape_find(vcpu, KVMREG_SHAPE_RESTORE, &state->entries->id,
-				 sizeof(*state->entries), n, state->layout);
-	if (*out)
-		return 0;
-	sh = kvmreg_shape_begin(KVMREG_SHAPE_RESTORE, &state->entries->id,
-				sizeof(*state->entries), n);
-	if (!sh)
-		return -ENOMEM;
-	err = restore_plan(state, &plan);
-	if (!err) {
-		idx = malloc((n + 1) * sizeof(*idx));
-		ids = malloc((n + 1) * sizeof(*ids));
-		if (!idx || !ids)
-			err = kvmreg_set_error(-ENOMEM, "out of memory");
+static uint8_t *thread_buffer_of(size_t size)
+{
+	struct thread_buffer *b = thread_buffer;
+	void *p;
+
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return NULL;
+		/* Freed when the thread ends. */
+		pthread_once(&buffer_key_once, buffer_key_make);
+		if (buffer_key_made)
+			pthread_setspecific(buffer_key, b);
+		thread_buffer = b;
 	}
-	for (size_t i = 0; !err && i < n; i++) {
-		idx[i] = plan[i].index;
-		ids[i] = sh->key[idx[i]];
+	if (b->cap < size + 1) {
+		p = realloc(b->p, size + 1);
+		if (!p)
+			return NULL;
+		b->p = p;
+		b->cap = size + 1;
 	}
-	for (size_t start = 0, end; !err && start < n; start = end) {
-		end = rank_segment_end(vcpu, ids, plan, start, n);
-		err = kvmreg_shape_add_segment(sh, vcpu, idx, start, end);
-	}
-	free(plan);
-	free(idx);
-	free(ids);
-	if (err) {
-		kvmreg_shape_release(sh);
-		return err;
-	}
-	err = kvmreg_shape_finish(vcpu, sh);
-	if (!err)
-		*out = sh;
-	return err;
+	return b->p;
 }
 
 /*
@@ -205,8 +179,8 @@ static int restore_shape(struct kvmreg_vcpu *vcpu,
  * left as they are; returns the first failure so the caller can say the
  * rollback was incomplete.
  */
-static int roll_back(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
-		     size_t end)
+static int roll_back(struct kvmreg_vcpu *vcpu, const struct kvmreg_plan *plan,
+		     uint8_t *const *before, const int *before_errs, size_t end)
 {
 	uint64_t *ids = malloc((end + 1) * sizeof(*ids));
 	const uint8_t **vals = malloc((end + 1) * sizeof(*vals));
@@ -222,11 +196,11 @@ static int roll_back(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
 	/* Steps [0, end) are positions [0, end), each segment's shuffled
 	 * into batches: put them back in restore order. */
 	for (size_t pos = 0; pos < end; pos++) {
-		size_t step = sh->step[pos];
+		size_t step = plan->step[pos];
 
-		ids[step] = sh->ids[pos];
-		vals[step] = sh->before_vals[pos];
-		readable[step] = !sh->before_errs[pos];
+		ids[step] = plan->ids[pos];
+		vals[step] = before[pos];
+		readable[step] = !before_errs[pos];
 	}
 	for (size_t step = 0; step < end; step++) {
 		if (!readable[step])
@@ -249,122 +223,112 @@ out:
 
 /* The failure of positions [first, end) that comes first in restore order,
  * described; 0 if none failed. */
-static int segment_failure(const struct kvmreg_shape *sh, const int *errs,
+static int segment_failure(const struct kvmreg_plan *plan, const int *errs,
 			   size_t first, size_t end)
 {
 	size_t worst = SIZE_MAX;
 
 	for (size_t pos = first; pos < end; pos++)
 		if (errs[pos] && (worst == SIZE_MAX ||
-				  sh->step[pos] < sh->step[worst]))
+				  plan->step[pos] < plan->step[worst]))
 			worst = pos;
 	return worst == SIZE_MAX ? 0 :
-	       kvmreg_describe_failure(sh->ids[worst], errs[worst], "restoring");
+	       kvmreg_describe_failure(plan->ids[worst], errs[worst],
+				       "restoring");
 }
 
-/*
- * The value pointers of the state's entries, by position, into sh->vals.
- * A state of the layout sh knows (the next checkpoint's, stamped from the
- * same template) skips the lookups, and one at the same address all of it.
- */
+/* The state's values by position of plan (whose key is the state's ids). */
 static int state_values(const struct kvmreg_state *state,
-			struct kvmreg_shape *sh)
+			const struct kvmreg_plan *plan, uint8_t **vals)
 {
-	size_t missing = 0;
+	for (size_t pos = 0; pos < plan->n; pos++) {
+		const struct kvmreg_state_entry *e = &state->entries[plan->order[pos]];
 
-	if (!state->layout || state->layout != sh->layout) {
-		for (size_t pos = 0; pos < sh->n; pos++) {
-			size_t off = state->entries[sh->order[pos]].offset;
-
-			missing |= off == SIZE_MAX;
-			sh->value_offsets[pos] = off;
-		}
-		sh->layout = missing ? 0 : state->layout;
-		sh->vals_base = NULL;
-	}
-	if (missing) {
-		for (size_t i = 0; i < sh->n; i++)
-			if (state->entries[i].offset == SIZE_MAX)
-				return kvmreg_set_error(-EINVAL,
-							"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
-							state->entries[i].id);
-	}
-	if (sh->vals_base != state->data) {
-		for (size_t pos = 0; pos < sh->n; pos++)
-			sh->vals[pos] = state->data + sh->value_offsets[pos];
-		sh->vals_base = state->data;
-		sh->vals_gen++;
+		if (e->offset == SIZE_MAX)
+			return kvmreg_set_error(-EINVAL,
+						"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
+						e->id);
+		vals[pos] = state->data + e->offset;
 	}
 	return 0;
 }
 
+/*
+ * Restore: the plan of the state's ids (dependency order, batched), the
+ * state's values by position, the rollback read (backwards, so the first
+ * group written is the last one read: a driver whose write of part of a
+ * group must read the group first, x86 CPUID, can use this read instead),
+ * then the segments one after another, and on a failure the rollback.
+ */
 static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		   int keep_rollback)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
-	struct kvmreg_shape *sh;
-	const uint8_t **vals;
+	enum kvmreg_batch_mode mode = keep_rollback ? KVMREG_BATCH_RESTORE :
+						      KVMREG_BATCH_RESTORE_FRESH;
+	struct kvmreg_plan *plan;
+	uint8_t **vals = NULL, **before = NULL, *before_base;
+	int *errs = NULL, *before_errs = NULL, err, again;
 	size_t first_batch = 0, first = 0, end = 0;
-	int *errs, err;
 
 	if (kvmreg_state_arch(state) != d->arch)
 		return kvmreg_set_error(-EINVAL,
-					"a %s state cannot be restored into a %s vCPU",
+					"the state is %s, the vCPU %s: a state is restored into a vCPU of its architecture",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					d->name);
 	if (kvmreg_state_count(state) == 0)
 		return 0;
-	/* No restore runs inside another on one handle, so the shape's
-	 * per-call arrays are this call's. */
-	err = restore_shape(vcpu, state, &sh);
-	if (err)
-		return err;
-	err = state_values(state, sh);
-	if (err)
-		goto out;
-	vals = (const uint8_t **)sh->vals;
-	errs = sh->errs;
-	/*
-	 * The rollback read goes backwards, so the first group written is
-	 * the last one read: a driver whose write of part of a group must
-	 * read the group first (x86 CPUID) can use this read instead.
-	 */
-	if (keep_rollback) {
-		err = kvmreg_shape_bind_before(sh);
-		if (err)
-			goto out;
-		kvmreg_shape_read(vcpu, sh, 1, sh->before_vals, sh->before_errs);
+	plan = kvmreg_plan_again(vcpu, &vcpu->restore_plan, KVMREG_PLAN_RESTORE,
+				 &state->entries->id, sizeof(*state->entries),
+				 kvmreg_state_count(state), &again);
+	if (!plan)
+		return -ENOMEM;
+	err = kvmreg_plan_call_arrays(plan, &vals, &errs);
+	if (!err)
+		err = state_values(state, plan, vals);
+	if (!err && keep_rollback) {
+		before_base = thread_buffer_of(plan->value_bytes);
+		err = kvmreg_plan_call_arrays(plan, &before, &before_errs);
+		if (!err && !before_base)
+			err = kvmreg_set_error(-ENOMEM, "out of memory");
+		if (!err) {
+			kvmreg_plan_point(plan, before_base, before);
+			kvmreg_plan_run(vcpu, plan, 0, plan->batches,
+					KVMREG_BATCH_GET, 1, before, before_errs);
+		}
 	}
+	for (size_t seg = 0; !err && seg < plan->segments; seg++) {
+		size_t end_batch, failed;
 
-	for (size_t seg = 0; seg < sh->segments; seg++) {
-		size_t end_batch = sh->segment_ends[seg], failed;
+		/* batch ONE_REG hook: ranks it keeps in order, in one call */
+		seg = kvmreg_plan_one_reg_segments(vcpu, plan, first_batch, seg);
+		end_batch = plan->segment_end[seg];
 
-		first = sh->batch[first_batch].first;
-		end = sh->batch[end_batch].first;
-		failed = kvmreg_shape_write(vcpu, sh, first_batch, end_batch,
-					    keep_rollback ? KVMREG_BATCH_RESTORE :
-						KVMREG_BATCH_RESTORE_FRESH,
-					    vals, errs);
+		first = plan->batch[first_batch].first;
+		end = plan->batch[end_batch].first;
+		failed = kvmreg_plan_run(vcpu, plan, first_batch, end_batch,
+					 mode, 0, vals, errs);
 		first_batch = end_batch;
 		if (!failed && !(fault_at >= first && fault_at < end))
 			continue;
-		kvmreg_forgive_refusals(vcpu, sh->ids + first, end - first,
-					vals + first, errs + first);
+		kvmreg_forgive_refusals(vcpu, plan->ids + first, end - first,
+					(const uint8_t *const *)vals + first,
+					errs + first);
 		/* A segment's steps are its positions, in another order. */
 		for (size_t pos = first; fault_at < end && pos < end; pos++)
-			if (sh->step[pos] == fault_at && !errs[pos])
+			if (plan->step[pos] == fault_at && !errs[pos])
 				errs[pos] = -EIO;
-		err = segment_failure(sh, errs, first, end);
-		if (err)
-			break;
+		err = segment_failure(plan, errs, first, end);
 	}
-	if (err && keep_rollback) {
+	/* Even a failed write may have changed the vCPU's model. */
+	kvmreg_vcpu_list_written(vcpu, plan->list_change);
+	if (err && keep_rollback && before) {
 		char message[512];
 		int rb;
 
 		strncpy(message, kvmreg_error(), sizeof(message) - 1);
 		message[sizeof(message) - 1] = '\0';
-		rb = roll_back(vcpu, sh, end);
+		rb = roll_back(vcpu, plan, before, before_errs, end);
 		if (rb)
 			kvmreg_set_error(err, "%s; the vCPU could not be put back as it was: %s",
 					 message, kvmreg_error());
@@ -372,8 +336,9 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 			kvmreg_set_error(err, "%s (the vCPU was put back as it was)",
 					 message);
 	}
-out:
-	kvmreg_shape_release(sh);
+	free(vals);
+	free(before);
+	kvmreg_plan_put(plan);
 	return err;
 }
 

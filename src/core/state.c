@@ -3,7 +3,6 @@
  * so lookups stay O(1) for states of thousands of registers. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,52 +10,6 @@
 #include "state.h"
 
 #define NO_VALUE SIZE_MAX
-
-/*
- * A template's entries and index, in one allocation, shared by the template
- * and every state stamped from it (threads may free those states): a
- * repeated read copies no layout, only values.
- */
-struct kvmreg_layout_block {
-	_Atomic size_t refs;
-	size_t count;
-	size_t index_cap;
-	size_t *index;
-	struct kvmreg_state_entry entries[];
-};
-
-static void block_put(struct kvmreg_layout_block *b)
-{
-	if (b && atomic_fetch_sub(&b->refs, 1) == 1)
-		free(b);
-}
-
-/* Give a state that shares its template's layout copies of its own, before
- * the layout changes. */
-static int unshare(struct kvmreg_state *s)
-{
-	struct kvmreg_layout_block *b = s->shared;
-	struct kvmreg_state_entry *entries;
-	size_t *index;
-
-	if (!b)
-		return 0;
-	entries = malloc((b->count + 1) * sizeof(*entries));
-	index = malloc(b->index_cap * sizeof(*index));
-	if (!entries || !index) {
-		free(entries);
-		free(index);
-		return kvmreg_set_error(-ENOMEM, "out of memory");
-	}
-	memcpy(entries, b->entries, b->count * sizeof(*entries));
-	memcpy(index, b->index, b->index_cap * sizeof(*index));
-	s->entries = entries;
-	s->entries_cap = b->count + 1;
-	s->index = index;
-	s->shared = NULL;
-	block_put(b);
-	return 0;
-}
 
 static size_t hash_id(uint64_t id, size_t mask)
 {
@@ -85,12 +38,8 @@ KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
 {
 	if (!s)
 		return;
-	if (s->shared) {
-		block_put(s->shared);
-	} else {
-		free(s->entries);
-		free(s->index);
-	}
+	free(s->entries);
+	free(s->index);
 	free(s->data);
 	free(s);
 }
@@ -111,12 +60,8 @@ static size_t *index_slot(const struct kvmreg_state *s, uint64_t id)
 static int grow_index(struct kvmreg_state *s)
 {
 	size_t cap = s->index_cap ? s->index_cap * 2 : 64;
-	size_t *old;
-	int err = unshare(s);
+	size_t *old = s->index;
 
-	if (err)
-		return err;
-	old = s->index;
 	s->index = calloc(cap, sizeof(*s->index));
 	if (!s->index) {
 		s->index = old;
@@ -150,10 +95,7 @@ static int reserve_entries(struct kvmreg_state *s, size_t more)
 {
 	size_t cap;
 	void *p;
-	int err = unshare(s);
 
-	if (err)
-		return err;
 	if (s->count + more <= s->entries_cap)
 		return 0;
 	cap = s->entries_cap ? s->entries_cap : 64;
@@ -194,19 +136,12 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 	if (*slot) {
 		e = &s->entries[*slot - 1];
 		if (value && e->offset != NO_VALUE) {
-			/* only the value changes: the layout stays shared */
 			memcpy(s->data + e->offset, value, size);
 			return 0;
 		}
 		if (!value && e->offset == NO_VALUE)
 			return 0;
-		err = unshare(s);
-		if (err)
-			return err;
-		e = &s->entries[*index_slot(s, id) - 1];
-		s->layout = 0;
 	} else {
-		s->layout = 0;
 		err = reserve_entries(s, 1);
 		if (err)
 			return err;
@@ -329,73 +264,74 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s
 	return copy;
 }
 
-int kvmreg_state_template_make(const struct kvmreg_state *s,
-			       struct kvmreg_state_template *t)
+int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
+			     size_t n, size_t data_len,
+			     struct kvmreg_state_layout *out)
 {
-	static _Atomic uint64_t layouts;
-	struct kvmreg_layout_block *b;
+	struct kvmreg_state s;
+	int err;
 
-	memset(t, 0, sizeof(*t));
-	b = malloc(sizeof(*b) + (s->count + 1) * sizeof(b->entries[0]) +
-		   s->index_cap * sizeof(*b->index));
-	if (!b)
-		return kvmreg_set_error(-ENOMEM, "out of memory");
-	atomic_init(&b->refs, 1);
-	b->count = s->count;
-	b->index_cap = s->index_cap;
-	b->index = (size_t *)&b->entries[s->count + 1];
-	memcpy(b->entries, s->entries, s->count * sizeof(b->entries[0]));
-	memcpy(b->index, s->index, s->index_cap * sizeof(*b->index));
-	t->block = b;
-	t->data_len = s->data_len;
-	t->layout = atomic_fetch_add(&layouts, 1) + 1;
+	memset(&s, 0, sizeof(s));
+	memset(out, 0, sizeof(*out));
+	err = reserve_entries(&s, n + 1);
+	while (!err && (n + 1) * 2 > s.index_cap)
+		err = grow_index(&s);
+	for (size_t i = 0; !err && i < n; i++) {
+		size_t *slot = index_slot(&s, ids[i]);
+
+		if (*slot) {
+			err = -EEXIST;
+			break;
+		}
+		s.entries[s.count] = (struct kvmreg_state_entry){ ids[i],
+								  offsets[i] };
+		*slot = ++s.count;
+	}
+	if (err) {
+		free(s.entries);
+		free(s.index);
+		return err;
+	}
+	out->count = n;
+	out->entries = s.entries;
+	out->index = s.index;
+	out->index_cap = s.index_cap;
+	out->data_len = data_len;
 	return 0;
 }
 
-void kvmreg_state_template_free(struct kvmreg_state_template *t)
+void kvmreg_state_layout_free(struct kvmreg_state_layout *l)
 {
-	block_put(t->block);
-	memset(t, 0, sizeof(*t));
+	free(l->entries);
+	free(l->index);
+	memset(l, 0, sizeof(*l));
 }
 
-int kvmreg_state_apply_template(struct kvmreg_state *s,
-				const struct kvmreg_state_template *t)
+int kvmreg_state_take_layout(struct kvmreg_state *s,
+			     const struct kvmreg_state_layout *l)
 {
-	int err = reserve_data(s, t->data_len);
+	struct kvmreg_state_entry *entries;
+	size_t *index;
+	int err = reserve_data(s, l->data_len);
 
 	if (err)
 		return err;
-	if (s->shared) {
-		block_put(s->shared);
-	} else {
-		free(s->entries);
-		free(s->index);
+	entries = malloc((l->count + 1) * sizeof(*entries));
+	index = malloc(l->index_cap * sizeof(*index));
+	if (!entries || !index) {
+		free(entries);
+		free(index);
+		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
-	atomic_fetch_add(&t->block->refs, 1);
-	s->shared = t->block;
-	s->entries = t->block->entries;
-	s->entries_cap = t->block->count;
-	s->count = t->block->count;
-	s->index = t->block->index;
-	s->index_cap = t->block->index_cap;
-	s->data_len = t->data_len;
-	s->layout = t->layout;
+	memcpy(entries, l->entries, l->count * sizeof(*entries));
+	memcpy(index, l->index, l->index_cap * sizeof(*index));
+	free(s->entries);
+	free(s->index);
+	s->entries = entries;
+	s->entries_cap = l->count + 1;
+	s->count = l->count;
+	s->index = index;
+	s->index_cap = l->index_cap;
+	s->data_len = l->data_len;
 	return 0;
-}
-
-void kvmreg_state_clear(struct kvmreg_state *s)
-{
-	s->count = 0;
-	s->data_len = 0;
-	s->layout = 0;
-	if (s->shared) {
-		block_put(s->shared);
-		s->shared = NULL;
-		s->entries = NULL;
-		s->entries_cap = 0;
-		s->index = NULL;
-		s->index_cap = 0;
-	} else if (s->index) {
-		memset(s->index, 0, s->index_cap * sizeof(*s->index));
-	}
 }

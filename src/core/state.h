@@ -14,8 +14,6 @@ struct kvmreg_state_entry {
 	size_t offset;		/* into data; SIZE_MAX: no value (a capture) */
 };
 
-struct kvmreg_layout_block;	/* entries + index of a template (state.c) */
-
 struct kvmreg_state {
 	enum kvmreg_arch arch;
 	uint32_t flags;
@@ -28,13 +26,6 @@ struct kvmreg_state {
 	size_t data_cap;
 	size_t *index;		/* open addressing: entry index + 1, 0 empty */
 	size_t index_cap;	/* a power of two, at least twice count */
-	/* Names the entries (ids and offsets): states stamped from one
-	 * template share it, so a restore knows a layout it has planned for
-	 * at a glance. 0 once the entries changed any other way. */
-	uint64_t layout;
-	/* Non-NULL: entries and index are the template's, read-only; the
-	 * first change of layout gives the state copies of its own. */
-	struct kvmreg_layout_block *shared;
 };
 
 /*
@@ -47,23 +38,26 @@ int kvmreg_state_put(struct kvmreg_state *state, uint64_t id,
 int kvmreg_state_reserve(struct kvmreg_state *state, size_t n, size_t bytes);
 
 /*
- * A state's layout without its values, to stamp onto an empty state: how
- * kvmreg_read() fills a state in one step when it reads the same ids again.
- * The states share its entries and index until they change them.
+ * A state's entries and index without values (plan.c keeps one per list
+ * plan): kvmreg_state_take_layout gives an empty state copies of them, so
+ * a save fills a state in one step and the state owns all it has.
  */
-struct kvmreg_state_template {
-	struct kvmreg_layout_block *block;	/* NULL: no template */
+struct kvmreg_state_layout {
+	size_t count;
+	struct kvmreg_state_entry *entries;
+	size_t *index;
+	size_t index_cap;
 	size_t data_len;
-	uint64_t layout;	/* never 0 */
 };
-int kvmreg_state_template_make(const struct kvmreg_state *state,
-			       struct kvmreg_state_template *tmpl);
-void kvmreg_state_template_free(struct kvmreg_state_template *tmpl);
+/* The layout of ids (distinct, checked) with their values at offsets;
+ * -EEXIST if an id repeats. */
+int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
+			     size_t n, size_t data_len,
+			     struct kvmreg_state_layout *out);
+void kvmreg_state_layout_free(struct kvmreg_state_layout *layout);
 /* state must be empty; its values are then uninitialized. */
-int kvmreg_state_apply_template(struct kvmreg_state *state,
-				const struct kvmreg_state_template *tmpl);
-/* Drop every entry, keeping the allocations. */
-void kvmreg_state_clear(struct kvmreg_state *state);
+int kvmreg_state_take_layout(struct kvmreg_state *state,
+			     const struct kvmreg_state_layout *layout);
 
 /* Whether the state has id, with or without a value. */
 int kvmreg_state_has(const struct kvmreg_state *state, uint64_t id);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vCPU handles, the counted ioctl path, ONE_REG, and scratch VMs. */
+/* vCPU handles and scratch VMs. What a handle keeps is enum.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +29,10 @@ KVMREG_EXPORT int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 	vcpu = calloc(1, sizeof(*vcpu));
 	if (!vcpu)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
+	if (kvmreg_vcpu_keep_init(vcpu, vm_fd)) {
+		free(vcpu);
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
 	vcpu->kvm_fd = kvm_fd;
 	vcpu->vm_fd = vm_fd;
 	vcpu->fd = vcpu_fd;
@@ -44,8 +48,29 @@ KVMREG_EXPORT void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu)
 		return;
 	if (vcpu->arch_data_free)
 		vcpu->arch_data_free(vcpu->arch_data);
-	kvmreg_shapes_free(vcpu);
+	kvmreg_vcpu_keep_release(vcpu);
 	free(vcpu);
+}
+
+KVMREG_EXPORT int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd)
+{
+	int err;
+
+	if (!vcpu)
+		return kvmreg_set_error(-EINVAL, "kvmreg_vcpu_set_gic_fd: no vCPU handle");
+	if (gic_fd < -1)
+		return kvmreg_set_error(-EBADF,
+					"kvmreg_vcpu_set_gic_fd: %d is neither an fd nor -1",
+					gic_fd);
+	if (!vcpu->driver->gic_fd)
+		return kvmreg_set_error(-EOPNOTSUPP,
+					"kvmreg_vcpu_set_gic_fd: a %s vCPU has no per-vCPU interrupt-controller state the library saves",
+					vcpu->driver->name);
+	err = vcpu->driver->gic_fd(vcpu, gic_fd);
+	/* The GIC's per-vCPU registers join or leave the list. */
+	if (!err)
+		kvmreg_vcpu_list_written(vcpu, KVMREG_LIST_CHANGES_VCPU);
+	return err;
 }
 
 KVMREG_EXPORT enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu)
@@ -56,33 +81,6 @@ KVMREG_EXPORT enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu)
 KVMREG_EXPORT uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu)
 {
 	return vcpu->ioctls;
-}
-
-int kvmreg_vcpu_ioctl(struct kvmreg_vcpu *vcpu, unsigned long request,
-		      void *arg)
-{
-	int r;
-
-	vcpu->ioctls++;
-	do {
-		r = ioctl(vcpu->fd, request, arg);
-	} while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : r;
-}
-
-int kvmreg_one_reg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value)
-{
-	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)value };
-
-	return kvmreg_vcpu_ioctl(vcpu, KVM_GET_ONE_REG, &reg);
-}
-
-int kvmreg_one_reg_set(struct kvmreg_vcpu *vcpu, uint64_t id,
-		       const void *value)
-{
-	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)value };
-
-	return kvmreg_vcpu_ioctl(vcpu, KVM_SET_ONE_REG, &reg);
 }
 
 static void close_if_open(int *fd)

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plans: how to read or write one list of registers with the fewest vCPU
+ * ioctls, worked out once.
+ *
+ * A plan depends on the arch driver and the ids in their order, nothing
+ * else (the driver's memos depend only on what the process's kernel
+ * offers), so the process keeps one per list, read-only once made, and
+ * every handle and thread that reads or restores that list runs the same
+ * plan: a new vCPU's first restore of a list the process knows plans
+ * nothing. Running one is a straight loop over its batches
+ * (kvmreg_plan_run); what a call changes -- value pointers, errors --
+ * is the caller's.
+ *
+ * Positions are the plan's own order: batch after batch, each batch's ids
+ * contiguous. A READ or WRITE plan batches the ids by ioctl group (groups in the
+ * order of their first id, plain ONE_REG ids one per batch; a READ plan
+ * groups by the driver's read_group_of where it has one). A RESTORE
+ * plan first puts them in the driver's dependency order, then batches
+ * each segment: a rank, or ranks one in-order ioctl keeps in order.
+ */
+#ifndef KVMREG_PLAN_H
+#define KVMREG_PLAN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/arch.h"
+#include "kvmreg.h"
+#include "state.h"
+
+enum kvmreg_plan_kind {
+	KVMREG_PLAN_READ,	/* kvmreg_read, kvmreg_save: groups for reading */
+	KVMREG_PLAN_WRITE,	/* kvmreg_write, kvmreg_set of several */
+	KVMREG_PLAN_RESTORE,	/* kvmreg_restore(_fresh): dependency order */
+};
+
+struct kvmreg_plan_batch {
+	size_t first;		/* first position; batch[batches].first = n */
+	uint32_t group;		/* ioctl group; 0: one ONE_REG id */
+	void *memo;		/* the driver's (group_ops.prepare) */
+};
+
+struct kvmreg_plan {
+	enum kvmreg_plan_kind kind;
+	const struct kvmreg_arch_driver *driver;
+	size_t n;
+	uint64_t *key;		/* the ids, in the caller's order */
+	size_t *order;		/* position -> index into key */
+	uint64_t *ids;		/* by position */
+	struct kvmreg_plan_batch *batch;
+	size_t batches;
+	size_t *segment_end;	/* segment -> the batch after it */
+	size_t segments;
+	size_t *step;		/* RESTORE: position -> index in restore order */
+	/* The widest change a write of these ids makes to the register list
+	 * (arch driver's list_changed_by). */
+	int list_change;
+	/* Values by position, packed: offset[pos] into value_bytes. A READ
+	 * plan's state layout puts them there (each batch's values
+	 * contiguous, as the driver copies them fastest); a RESTORE plan
+	 * reads the rollback values there. */
+	size_t *offset;
+	size_t value_bytes;
+	/* READ plan of distinct ids: the layout of a state of them, entries
+	 * in key order (kvmreg_save, kvmreg_read into an empty state).
+	 * count 0: none (an id repeats). */
+	struct kvmreg_state_layout layout;
+	/* The process's cache (plan.c). */
+	uint64_t hash;
+	_Atomic unsigned int refs;
+};
+
+/*
+ * The plan of kind for the n ids at ids (stride bytes apart: a state's
+ * entries hold one id each): the process's, or made now and kept if worth
+ * it. The caller holds a reference (kvmreg_plan_put). NULL after
+ * kvmreg_set_error(). vcpu is the one the driver's memos are made for.
+ */
+struct kvmreg_plan *kvmreg_plan_get(struct kvmreg_vcpu *vcpu,
+				    enum kvmreg_plan_kind kind,
+				    const void *ids, size_t stride, size_t n);
+void kvmreg_plan_put(struct kvmreg_plan *plan);
+/*
+ * The same, trying first the plan the handle used last for this kind of
+ * call (*last, a reference the handle holds and this call replaces): a
+ * handle that reads or restores one list again skips even the lookup.
+ * *hit says whether *last was it.
+ */
+struct kvmreg_plan *kvmreg_plan_again(struct kvmreg_vcpu *vcpu,
+				      struct kvmreg_plan **last,
+				      enum kvmreg_plan_kind kind,
+				      const void *ids, size_t stride, size_t n,
+				      int *hit);
+
+/*
+ * Run batches [first, end) in mode (reverse: last first), values by
+ * position. errs[pos] gets each register's 0 or -errno. Returns how many
+ * failed. A write tells the handle if its ids may have changed the list.
+ */
+size_t kvmreg_plan_run(struct kvmreg_vcpu *vcpu,
+		       const struct kvmreg_plan *plan, size_t first,
+		       size_t end, enum kvmreg_batch_mode mode, int reverse,
+		       uint8_t *const *vals, int *errs);
+
+/*
+ * batch ONE_REG hook (one_reg_batch.c): the last segment a restore writes
+ * together with segment seg (which starts at batch first_batch). The batch
+ * applies its entries in order, so consecutive restore ranks of plain
+ * ONE_REG ids keep their order in one call; seg itself where the handle
+ * does not batch or seg has another group.
+ */
+size_t kvmreg_plan_one_reg_segments(const struct kvmreg_vcpu *vcpu,
+				    const struct kvmreg_plan *p,
+				    size_t first_batch, size_t seg);
+
+/* Value pointers by position for a state of the plan's layout. */
+static inline void kvmreg_plan_point(const struct kvmreg_plan *plan,
+				     uint8_t *base, uint8_t **vals)
+{
+	for (size_t pos = 0; pos < plan->n; pos++)
+		vals[pos] = base + plan->offset[pos];
+}
+
+/* vals and errs for one call on plan, in one allocation (free()). */
+int kvmreg_plan_call_arrays(const struct kvmreg_plan *plan, uint8_t ***vals,
+			    int **errs);
+
+#endif /* KVMREG_PLAN_H */
