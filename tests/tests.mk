@@ -53,6 +53,7 @@ check-cli: all
 -include tests/nested/nested.mk
 -include tests/matrix/matrix.mk
 -include kernel/kernel.mk
+-include kernel/batch/batch.mk
 -include bench/bench.mk
 
 # The man pages are written by hand; man/lint-pages fails when a public

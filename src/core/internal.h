@@ -88,6 +88,10 @@ struct kvmreg_vcpu {
 	struct kvmreg_plan *restore_plan;
 	struct kvmreg_list_watch *watch;	/* shared by the VM's handles */
 	uint64_t list_seen;		/* watch's count when list was made */
+	/* batch ONE_REG (one_reg_batch.c): in use if > 0, the entries one
+	 * call takes; the kernel's own answer */
+	long one_reg_batch;
+	long one_reg_batch_max;
 };
 
 /* What a handle keeps (enum.c): set up at attach, released at detach. */

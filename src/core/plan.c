@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "one_reg_batch.h"
 #include "plan.h"
 
 /* ------------------------------------------------------------------ */
@@ -404,6 +405,58 @@ void kvmreg_plan_put(struct kvmreg_plan *p)
 /* ------------------------------------------------------------------ */
 /* Running a plan                                                       */
 
+/* --- batch ONE_REG hook (one_reg_batch.c, docs/batch-ioctl.md) --- */
+
+/*
+ * At the k-th batch of a run over [first, end): if it starts a run of two
+ * or more plain ONE_REG batches and the handle batches, do the run in one
+ * batch call and return how many batches it covered (failures added to
+ * *failed); else 0.
+ */
+static size_t one_reg_batch_run(struct kvmreg_vcpu *vcpu,
+				const struct kvmreg_plan *p, size_t k,
+				size_t first, size_t end,
+				enum kvmreg_batch_mode mode, int reverse,
+				uint8_t *const *vals, int *errs, size_t *failed)
+{
+#define BATCH(j) (reverse ? end - 1 - ((j) - first) : (j))
+	size_t count = 0, lo, hi, pos;
+
+	/* A rollback read goes last batch first; a write keeps its order. */
+	if (!kvmreg_one_reg_batch_on(vcpu) ||
+	    (reverse && mode != KVMREG_BATCH_GET))
+		return 0;
+	while (k + count < end && p->batch[BATCH(k + count)].group == 0)
+		count++;
+	if (count < 2)
+		return 0;
+	lo = reverse ? BATCH(k + count - 1) : BATCH(k);
+	hi = reverse ? BATCH(k) : BATCH(k + count - 1);
+#undef BATCH
+	pos = p->batch[lo].first;
+	*failed += kvmreg_one_reg_batch_run(vcpu, mode != KVMREG_BATCH_GET,
+					    p->batch[hi + 1].first - pos,
+					    p->ids + pos, vals + pos, errs + pos);
+	return count;
+}
+
+size_t kvmreg_plan_one_reg_segments(const struct kvmreg_vcpu *vcpu,
+				    const struct kvmreg_plan *p,
+				    size_t first_batch, size_t seg)
+{
+	size_t last = seg, b = first_batch;
+
+	if (!kvmreg_one_reg_batch_on(vcpu))
+		return seg;
+	for (size_t s = seg; s < p->segments; s++) {
+		for (; b < p->segment_end[s]; b++)
+			if (p->batch[b].group != 0)
+				return last;
+		last = s;
+	}
+	return last;
+}
+
 size_t kvmreg_plan_run(struct kvmreg_vcpu *vcpu,
 		       const struct kvmreg_plan *p, size_t first, size_t end,
 		       enum kvmreg_batch_mode mode, int reverse,
@@ -419,6 +472,15 @@ size_t kvmreg_plan_run(struct kvmreg_vcpu *vcpu,
 		int r;
 
 		if (bp->group == 0) {
+			/* batch ONE_REG hook (one_reg_batch.c) */
+			size_t run = one_reg_batch_run(vcpu, p, k, first, end,
+						       mode, reverse, vals,
+						       errs, &failed);
+
+			if (run) {
+				k += run - 1;
+				continue;
+			}
 			errs[pos] = mode == KVMREG_BATCH_GET ?
 				kvmreg_one_reg_get(vcpu, p->ids[pos], vals[pos]) :
 				kvmreg_one_reg_set(vcpu, p->ids[pos], vals[pos]);

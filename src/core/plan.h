@@ -104,6 +104,17 @@ size_t kvmreg_plan_run(struct kvmreg_vcpu *vcpu,
 		       size_t end, enum kvmreg_batch_mode mode, int reverse,
 		       uint8_t *const *vals, int *errs);
 
+/*
+ * batch ONE_REG hook (one_reg_batch.c): the last segment a restore writes
+ * together with segment seg (which starts at batch first_batch). The batch
+ * applies its entries in order, so consecutive restore ranks of plain
+ * ONE_REG ids keep their order in one call; seg itself where the handle
+ * does not batch or seg has another group.
+ */
+size_t kvmreg_plan_one_reg_segments(const struct kvmreg_vcpu *vcpu,
+				    const struct kvmreg_plan *p,
+				    size_t first_batch, size_t seg);
+
 /* Value pointers by position for a state of the plan's layout. */
 static inline void kvmreg_plan_point(const struct kvmreg_plan *plan,
 				     uint8_t *base, uint8_t **vals)

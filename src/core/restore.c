@@ -298,7 +298,11 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		}
 	}
 	for (size_t seg = 0; !err && seg < plan->segments; seg++) {
-		size_t end_batch = plan->segment_end[seg], failed;
+		size_t end_batch, failed;
+
+		/* batch ONE_REG hook: ranks it keeps in order, in one call */
+		seg = kvmreg_plan_one_reg_segments(vcpu, plan, first_batch, seg);
+		end_batch = plan->segment_end[seg];
 
 		first = plan->batch[first_batch].first;
 		end = plan->batch[end_batch].first;

@@ -12,6 +12,7 @@
 
 #include "arch/arch.h"
 #include "internal.h"
+#include "one_reg_batch.h"
 
 KVMREG_EXPORT int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 				     struct kvmreg_vcpu **out)
@@ -36,6 +37,7 @@ KVMREG_EXPORT int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 	vcpu->vm_fd = vm_fd;
 	vcpu->fd = vcpu_fd;
 	vcpu->driver = driver;
+	kvmreg_one_reg_batch_probe(vcpu);	/* batch ONE_REG hook */
 	*out = vcpu;
 	return 0;
 }

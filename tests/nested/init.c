@@ -456,6 +456,8 @@ int main(void)
 	setenv("TMPDIR", "/tmp", 1);
 	start = now_s();
 	boot_name(name, sizeof(name));
+	/* For programs that print a figure per boot (tests/kvm/one_reg_batch). */
+	setenv("KVMREG_BOOT", name, 1);
 	say("BEGIN boot=%s", name);
 
 	if (load_modules()) {

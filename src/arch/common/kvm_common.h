@@ -8,6 +8,8 @@
 #ifndef KVMREG_UAPI_KVM_COMMON_H
 #define KVMREG_UAPI_KVM_COMMON_H
 
+#include <stdint.h>
+
 #define KVM_REG_ARCH_MASK	0xff00000000000000ULL
 #define KVM_REG_GENERIC		0x0000000000000000ULL
 #define KVM_REG_PPC		0x1000000000000000ULL
@@ -31,5 +33,32 @@
 #define KVM_REG_SIZE_U512	0x0060000000000000ULL
 #define KVM_REG_SIZE_U1024	0x0070000000000000ULL
 #define KVM_REG_SIZE_U2048	0x0080000000000000ULL
+
+/*
+ * --- batch ONE_REG (kvmreg hook: src/core/one_reg_batch.c) ---
+ * KVM_{GET,SET}_ONE_REG_BATCH of the series in kernel/batch/patches/, not
+ * in a released kernel yet: our own names, so that a host header that
+ * gains the real ones cannot clash. The ioctl numbers are made with
+ * <sys/ioctl.h>'s _IOWR by the file that issues them.
+ */
+#define KVMREG_KVMIO			0xAE
+#define KVMREG_CHECK_EXTENSION_NR	0x03	/* _IO(KVMIO, 0x03) */
+#define KVMREG_CAP_ONE_REG_BATCH	250
+#define KVMREG_GET_ONE_REG_BATCH_NR	0xd6
+#define KVMREG_SET_ONE_REG_BATCH_NR	0xd7
+
+struct kvmreg_one_reg {		/* struct kvm_one_reg */
+	uint64_t id;
+	uint64_t addr;
+};
+
+struct kvmreg_one_reg_batch {	/* struct kvm_one_reg_batch */
+	uint32_t flags;		/* in: must be 0 */
+	uint32_t nr;		/* in: number of entries */
+	uint64_t entries;	/* in: address of struct kvm_one_reg[nr] */
+	uint32_t nr_done;	/* out: entries done */
+	uint32_t error;		/* out: errno of entry nr_done, or 0 */
+	uint64_t reserved[4];	/* in: must be 0 */
+};
 
 #endif /* KVMREG_UAPI_KVM_COMMON_H */

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The batch ONE_REG path (src/core/one_reg_batch.c) against one ioctl per
+ * register, on one vCPU handle switched between the two: save, restore,
+ * a write the kernel refuses in the middle of a batch, and the rollback of
+ * a failed restore give the same results both ways, and with the batch a
+ * save and a restore cost at most 3 vCPU ioctls each. On a kernel without
+ * KVM_CAP_ONE_REG_BATCH (this x86 host, the stock nested kernels) both ways
+ * are the per-register path, which these cases then check against itself;
+ * on the batch kernels of kernel/batch/ it prints the nested stage's
+ * "batch:" line with the counts and the time ratio (times are emulated
+ * under TCG; the counts are the portable figure).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "arch/common/kvm_common.h"
+#include "core/one_reg_batch.h"
+#include "harness.h"
+#include "kvmreg.h"
+#include "lib/testutil.h"
+
+/* What a save and a restore of one vCPU cost with the batch: KVM_GET_REG_LIST
+ * twice and one batch read; the rollback read and one batch write. */
+#define MOST_IOCTLS 3
+
+static int kernel_has_batch(const struct kvmreg_scratch *s)
+{
+	return ioctl(s->vm_fd, _IO(KVMREG_KVMIO, KVMREG_CHECK_EXTENSION_NR),
+		     KVMREG_CAP_ONE_REG_BATCH) > 0;
+}
+
+static uint64_t ioctls_of(struct kvmreg_vcpu *vcpu, uint64_t since)
+{
+	return kvmreg_vcpu_ioctl_count(vcpu) - since;
+}
+
+TEST(handle_batches_when_the_kernel_can)
+{
+	struct kvmreg_scratch s;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	EXPECT(kvmreg_one_reg_batch_use(s.vcpu, 1) == kernel_has_batch(&s),
+	       "the handle %s the batch, the kernel %s KVM_CAP_ONE_REG_BATCH",
+	       kvmreg_one_reg_batch_use(s.vcpu, 1) ? "uses" : "does not use",
+	       kernel_has_batch(&s) ? "has" : "lacks");
+	EXPECT(kvmreg_one_reg_batch_use(s.vcpu, 0) == 0, "cannot turn it off");
+	printf("    # KVM_CAP_ONE_REG_BATCH: %s\n",
+	       kernel_has_batch(&s) ? "yes" : "no (per-register path only)");
+	kvmreg_scratch_destroy(&s);
+}
+
+/* Save with the batch and without: the same registers and values. */
+TEST(save_same_both_ways)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *batched = NULL, *single = NULL;
+	uint64_t mark = 0x0123456789abcdefULL, id = t_gpr_id(), start;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(id && kvmreg_set(s.vcpu, id, &mark) == 0, "%s", kvmreg_error());
+	kvmreg_one_reg_batch_use(s.vcpu, 1);
+	start = kvmreg_vcpu_ioctl_count(s.vcpu);
+	REQUIRE(kvmreg_save(s.vcpu, &batched) == 0, "%s", kvmreg_error());
+	if (kernel_has_batch(&s))
+		EXPECT(ioctls_of(s.vcpu, start) <= MOST_IOCTLS,
+		       "a save of %zu registers took %" PRIu64 " ioctls",
+		       kvmreg_state_count(batched), ioctls_of(s.vcpu, start));
+	kvmreg_one_reg_batch_use(s.vcpu, 0);
+	REQUIRE(kvmreg_save(s.vcpu, &single) == 0, "%s", kvmreg_error());
+	EXPECT(kvmreg_state_count(batched) == kvmreg_state_count(single),
+	       "%zu registers batched, %zu one by one",
+	       kvmreg_state_count(batched), kvmreg_state_count(single));
+	EXPECT(t_state_differences(batched, single, 0) == 0,
+	       "the batched save differs from the per-register one");
+	kvmreg_state_free(batched);
+	kvmreg_state_free(single);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* Restore a saved state into fresh vCPUs, each way: both read back as saved. */
+TEST(restore_same_both_ways)
+{
+	struct kvmreg_scratch a, b;
+	struct kvmreg_state *saved = NULL, *back = NULL;
+	uint64_t mark = 0x5a5a00005a5a0000ULL, id = t_gpr_id(), start;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &a) == 0, "%s", kvmreg_error());
+	REQUIRE(id && kvmreg_set(a.vcpu, id, &mark) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(a.vcpu, &saved) == 0, "%s", kvmreg_error());
+	for (int on = 1; on >= 0; on--) {
+		REQUIRE(kvmreg_scratch_create(0, &b) == 0, "%s", kvmreg_error());
+		kvmreg_one_reg_batch_use(b.vcpu, on);
+		start = kvmreg_vcpu_ioctl_count(b.vcpu);
+		EXPECT(kvmreg_restore(b.vcpu, saved) == 0, "%s", kvmreg_error());
+		if (on && kernel_has_batch(&b))
+			EXPECT(ioctls_of(b.vcpu, start) <= MOST_IOCTLS,
+			       "a restore of %zu registers took %" PRIu64 " ioctls",
+			       kvmreg_state_count(saved), ioctls_of(b.vcpu, start));
+		REQUIRE(kvmreg_save(b.vcpu, &back) == 0, "%s", kvmreg_error());
+		EXPECT(t_state_differences(saved, back, 0) == 0,
+		       "restored %s the batch, the vCPU differs from the state",
+		       on ? "with" : "without");
+		kvmreg_state_free(back);
+		back = NULL;
+		kvmreg_scratch_destroy(&b);
+	}
+	kvmreg_state_free(saved);
+	kvmreg_scratch_destroy(&a);
+}
+
+/*
+ * A register whose write the kernel refuses with EINVAL (arm64: a PSTATE
+ * with no such mode; riscv64: a timer frequency other than the host's),
+ * between two it takes.
+ */
+static int refused_write(uint64_t ids[3], uint64_t vals[3])
+{
+#if defined(__aarch64__)
+	ids[0] = 0x6030000000100000ULL;		/* core regs[0] */
+	ids[1] = 0x6030000000100042ULL;		/* core pstate */
+	ids[2] = 0x6030000000100002ULL;		/* core regs[1] */
+	vals[1] = 0x1;				/* no such mode */
+#elif defined(__riscv)
+	ids[0] = 0x803000000200000aULL;		/* core a0 */
+	ids[1] = 0x8030000004000000ULL;		/* timer frequency */
+	ids[2] = 0x803000000200000bULL;		/* core a1 */
+	vals[1] = 7;				/* not the host's timebase */
+#else
+	(void)ids;
+	(void)vals;
+	return 0;
+#endif
+	vals[0] = 0x1111111111111111ULL;
+	vals[2] = 0x2222222222222222ULL;
+	return 1;
+}
+
+/* Every register is tried either way; each gets its own errno. */
+TEST(refused_write_reported_alone_both_ways)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *state;
+	uint64_t ids[3], vals[3], got[3];
+	int errs[3];
+
+	NEED_KVM();
+	if (!refused_write(ids, vals))
+		SKIP("no plain ONE_REG register to refuse on this arch");
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	state = kvmreg_state_new(kvmreg_vcpu_arch(s.vcpu));
+	REQUIRE(state != NULL, "out of memory");
+	for (int i = 0; i < 3; i++)
+		REQUIRE(kvmreg_state_set(state, ids[i], &vals[i], 8) == 0, "%s",
+			kvmreg_error());
+	for (int on = 1; on >= 0; on--) {
+		kvmreg_one_reg_batch_use(s.vcpu, on);
+		vals[0] ^= 0xff;
+		vals[2] ^= 0xff;
+		kvmreg_state_set(state, ids[0], &vals[0], 8);
+		kvmreg_state_set(state, ids[2], &vals[2], 8);
+		EXPECT(kvmreg_write(s.vcpu, state, errs) == -EINVAL, "%s",
+		       kvmreg_error());
+		EXPECT(errs[0] == 0 && errs[1] == -EINVAL && errs[2] == 0,
+		       "%s the batch: errs %d %d %d (want 0 %d 0)",
+		       on ? "with" : "without", errs[0], errs[1], errs[2], -EINVAL);
+		for (int i = 0; i < 3; i += 2) {
+			REQUIRE(kvmreg_get(s.vcpu, ids[i], &got[i]) == 0, "%s",
+				kvmreg_error());
+			EXPECT(got[i] == vals[i],
+			       "%s the batch, register %d after the refused one reads 0x%" PRIx64,
+			       on ? "with" : "without", i, got[i]);
+		}
+	}
+	kvmreg_state_free(state);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* A restore with the refused register fails and leaves the vCPU as it was. */
+TEST(failed_restore_rolled_back_both_ways)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *before = NULL, *after = NULL, *bad;
+	uint64_t ids[3], vals[3];
+
+	NEED_KVM();
+	if (!refused_write(ids, vals))
+		SKIP("no plain ONE_REG register to refuse on this arch");
+	for (int on = 1; on >= 0; on--) {
+		REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+		kvmreg_one_reg_batch_use(s.vcpu, on);
+		REQUIRE(kvmreg_save(s.vcpu, &before) == 0, "%s", kvmreg_error());
+		bad = kvmreg_state_dup(before);
+		REQUIRE(bad != NULL, "out of memory");
+		for (int i = 0; i < 3; i++)
+			kvmreg_state_set(bad, ids[i], &vals[i], 8);
+		EXPECT(kvmreg_restore(s.vcpu, bad) != 0,
+		       "a state with a refused register restored");
+		REQUIRE(kvmreg_save(s.vcpu, &after) == 0, "%s", kvmreg_error());
+		EXPECT(t_state_differences(before, after, 0) == 0,
+		       "%s the batch, the failed restore left changes",
+		       on ? "with" : "without");
+		kvmreg_state_free(before);
+		kvmreg_state_free(after);
+		kvmreg_state_free(bad);
+		kvmreg_scratch_destroy(&s);
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct cost {
+	uint64_t save, restore;	/* ioctls of the last round */
+	double seconds;		/* all rounds */
+};
+
+/* rounds x (save, then restore of what was saved) on one handle. */
+static int measure(struct kvmreg_vcpu *vcpu, int rounds, struct cost *c)
+{
+	for (int r = 0; r < rounds; r++) {
+		struct kvmreg_state *state = NULL;
+		uint64_t start = kvmreg_vcpu_ioctl_count(vcpu);
+		double t = now_s();
+		int err = kvmreg_save(vcpu, &state);
+
+		if (err)
+			return err;
+		c->save = ioctls_of(vcpu, start);
+		start = kvmreg_vcpu_ioctl_count(vcpu);
+		err = kvmreg_restore(vcpu, state);
+		c->restore = ioctls_of(vcpu, start);
+		c->seconds += now_s() - t;
+		kvmreg_state_free(state);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The nested stage's figure, side by side on one vCPU: rounds alternate
+ * between the two ways so that neither gets a warmer cache.
+ */
+TEST(measure_save_restore)
+{
+	struct kvmreg_scratch s;
+	struct cost batched = { 0 }, single = { 0 };
+	struct kvmreg_state *state = NULL;
+	/* The nested guest's /init names its boot (tests/nested/init.c). */
+	const char *boot = getenv("KVMREG_BOOT");
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	if (!kernel_has_batch(&s)) {
+		kvmreg_scratch_destroy(&s);
+		SKIP("the kernel has no KVM_CAP_ONE_REG_BATCH");
+	}
+	REQUIRE(kvmreg_save(s.vcpu, &state) == 0, "%s", kvmreg_error());
+	for (int r = 0; r < 5; r++) {
+		kvmreg_one_reg_batch_use(s.vcpu, 1);
+		REQUIRE(measure(s.vcpu, 2, &batched) == 0, "%s", kvmreg_error());
+		kvmreg_one_reg_batch_use(s.vcpu, 0);
+		REQUIRE(measure(s.vcpu, 2, &single) == 0, "%s", kvmreg_error());
+	}
+	EXPECT(batched.save <= MOST_IOCTLS && batched.restore <= MOST_IOCTLS,
+	       "save %" PRIu64 ", restore %" PRIu64 " ioctls", batched.save,
+	       batched.restore);
+	printf("batch: %s save %zu registers in %" PRIu64 " ioctls (per register: %" PRIu64
+	       "), restore in %" PRIu64 " ioctls (per register: %" PRIu64 "), time ratio %.1f\n",
+	       boot ? boot : "host", kvmreg_state_count(state), batched.save, single.save,
+	       batched.restore, single.restore,
+	       batched.seconds > 0 ? single.seconds / batched.seconds : 0.0);
+	kvmreg_state_free(state);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* Where the nested stage's batch boots put the series' own selftest. */
+#define KERNEL_SELFTEST "/selftests/one_reg_batch_test"
+
+/* The kernel's one_reg_batch_test (kernel/batch/patches/0005), its TAP
+ * lines shown as detail lines: every "ok", no "not ok", a clean exit. The
+ * guests have no shell, so no popen(). */
+TEST(kernel_selftest)
+{
+	char line[512];
+	int ok = 0, not_ok = 0, status = 0, fds[2];
+	FILE *out;
+	pid_t pid;
+
+	NEED_KVM();
+	if (access(KERNEL_SELFTEST, X_OK))
+		SKIP("no " KERNEL_SELFTEST " (only the nested batch boots have it)");
+	REQUIRE(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	REQUIRE(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl(KERNEL_SELFTEST, KERNEL_SELFTEST, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	out = fdopen(fds[0], "r");
+	REQUIRE(out != NULL, "fdopen: %s", strerror(errno));
+	while (fgets(line, sizeof(line), out)) {
+		line[strcspn(line, "\n")] = '\0';
+		printf("    | %s\n", line);
+		ok += !strncmp(line, "ok ", 3);
+		not_ok += !strncmp(line, "not ok ", 7);
+	}
+	fclose(out);
+	REQUIRE(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
+	EXPECT(ok > 0 && not_ok == 0, "%d ok, %d not ok", ok, not_ok);
+	EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "exit status 0x%x", status);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct h_case cases[] = {
+		CASE(handle_batches_when_the_kernel_can),
+		CASE(save_same_both_ways),
+		CASE(restore_same_both_ways),
+		CASE(refused_write_reported_alone_both_ways),
+		CASE(failed_restore_rolled_back_both_ways),
+		CASE(measure_save_restore),
+		CASE(kernel_selftest),
+	};
+
+	return h_run("one_reg_batch", cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}
