@@ -195,7 +195,10 @@ static struct kvmreg_plan *plan_make(struct kvmreg_vcpu *vcpu,
 	p->key = malloc((n + 1) * sizeof(*p->key));
 	p->order = malloc((n + 1) * sizeof(*p->order));
 	p->ids = malloc((n + 1) * sizeof(*p->ids));
-	p->batch = malloc((n + 2) * sizeof(*p->batch));
+	/* Zeroed: plan_free() frees every batch's memo, and only the
+	 * driver's prepare() sets one (none for ONE_REG batches, none at all
+	 * on arm64 and riscv64). */
+	p->batch = calloc(n + 2, sizeof(*p->batch));
 	p->segment_end = malloc((n + 1) * sizeof(*p->segment_end));
 	p->offset = malloc((n + 1) * sizeof(*p->offset));
 	idx = malloc((n + 1) * sizeof(*idx));

@@ -93,4 +93,40 @@ static inline uint64_t t_gpr_id(void)
 #endif
 }
 
+/*
+ * Three registers for a short write (fewer ids than the library keeps a
+ * plan for): the middle one a register the kernel refuses with EINVAL
+ * where a plain ONE_REG register does (arm64: a PSTATE with no such mode;
+ * riscv64: a timer frequency other than the host's), between two it
+ * takes. Returns 1 if the middle write is refused, 0 where nothing is
+ * (x86: three general-purpose registers), -1 if the names do not parse.
+ */
+static inline int t_short_write(uint64_t ids[3], uint64_t vals[3])
+{
+	int refused = 1;
+
+#if defined(__aarch64__)
+	ids[0] = 0x6030000000100000ULL;		/* core regs[0] */
+	ids[1] = 0x6030000000100042ULL;		/* core pstate */
+	ids[2] = 0x6030000000100002ULL;		/* core regs[1] */
+	vals[1] = 0x1;				/* no such mode */
+#elif defined(__riscv)
+	ids[0] = 0x803000000200000aULL;		/* core a0 */
+	ids[1] = 0x8030000004000000ULL;		/* timer frequency */
+	ids[2] = 0x803000000200000bULL;		/* core a1 */
+	vals[1] = 7;				/* not the host's timebase */
+#else
+	static const char *const names[3] = { "rax", "rbx", "rcx" };
+
+	for (int i = 0; i < 3; i++)
+		if (kvmreg_id_parse(kvmreg_arch_host(), names[i], &ids[i]))
+			return -1;
+	vals[1] = 0x3333333333333333ULL;
+	refused = 0;
+#endif
+	vals[0] = 0x1111111111111111ULL;
+	vals[2] = 0x2222222222222222ULL;
+	return refused;
+}
+
 #endif /* KVMREG_TESTUTIL_H */
