@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "arch/arch.h"
 #include "arch/common/kvm_common.h"
 #include "internal.h"
 #include "one_reg_batch.h"
@@ -119,4 +120,27 @@ size_t kvmreg_one_reg_batch_run(struct kvmreg_vcpu *vcpu, int set, size_t n,
 	}
 	free(entries);
 	return failed;
+}
+
+size_t kvmreg_one_reg_count(const struct kvmreg_vcpu *vcpu,
+			    const struct kvmreg_state *state)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+	size_t count = 0;
+
+	for (size_t i = 0; i < kvmreg_state_count(state); i++) {
+		uint64_t id;
+		const void *value;
+
+		kvmreg_state_at(state, i, &id, &value);
+		count += !g || !g->group_of || g->group_of(id) == 0;
+	}
+	return count;
+}
+
+size_t kvmreg_one_reg_calls(const struct kvmreg_vcpu *vcpu, size_t n)
+{
+	size_t max = vcpu->one_reg_batch > 0 ? (size_t)vcpu->one_reg_batch : 0;
+
+	return max ? (n + max - 1) / max : n;
 }

@@ -44,4 +44,15 @@ size_t kvmreg_one_reg_batch_run(struct kvmreg_vcpu *vcpu, int set, size_t n,
 				const uint64_t *ids, uint8_t *const *vals,
 				int *errs);
 
+/*
+ * For tests and benchmarks that check what a save costs: how many of
+ * state's registers the driver leaves to plain ONE_REG (the rest go
+ * through the driver's own ioctls: MP state, vCPU events, the vGIC), and
+ * how many vCPU ioctls n such registers take on this handle (n one by one,
+ * or the batch calls the kernel's maximum per call allows).
+ */
+size_t kvmreg_one_reg_count(const struct kvmreg_vcpu *vcpu,
+			    const struct kvmreg_state *state);
+size_t kvmreg_one_reg_calls(const struct kvmreg_vcpu *vcpu, size_t n);
+
 #endif /* KVMREG_ONE_REG_BATCH_H */
