@@ -197,8 +197,18 @@ const void *kvmreg_state_get(const struct kvmreg_state *state, uint64_t id);
 /* The i-th entry, in insertion order. value may be NULL for a capture. */
 int kvmreg_state_at(const struct kvmreg_state *state, size_t i,
 		    uint64_t *id, const void **value);
-/* Release of the kernel the state was saved on ("" if unknown). */
+/* Release of the kernel the state was saved on ("" if unknown; "" for
+ * NULL). */
 const char *kvmreg_state_kernel(const struct kvmreg_state *state);
+/*
+ * A kernel release holds at most KVMREG_KERNEL_RELEASE_MAX bytes of
+ * printable ASCII (0x20 to 0x7e), what uname(2) gives: every release a
+ * state accepts survives the snapshot and JSON formats. Anything else (a
+ * newline left by fgets, a control byte, UTF-8, 65 bytes or more) is
+ * refused with -EINVAL naming the first bad byte and its offset, and the
+ * state keeps its release.
+ */
+#define KVMREG_KERNEL_RELEASE_MAX 64
 int kvmreg_state_set_kernel(struct kvmreg_state *state, const char *release);
 
 /* ------------------------------------------------------------------ */

@@ -175,10 +175,15 @@ KVMREG_EXPORT int kvmreg_state_diff(const struct kvmreg_state *a,
 	size_t na, nb;
 	int err;
 
-	*out = NULL;
+	KVMREG_NEED_ARG(a, "a");
+	KVMREG_NEED_ARG(b, "b");
+	KVMREG_NEED_ARG(out, "out");
 	if (flags & ~(KVMREG_DIFF_IGNORE_VOLATILE | KVMREG_DIFF_NO_VALUES))
-		return kvmreg_set_error(-EINVAL, "unknown diff flags 0x%x",
-					flags);
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_state_diff: unknown diff flags 0x%x",
+					flags & ~(KVMREG_DIFF_IGNORE_VOLATILE |
+						  KVMREG_DIFF_NO_VALUES));
+	*out = NULL;
 	if (a->arch != b->arch)
 		return kvmreg_set_error(-EINVAL,
 					"cannot compare a %s state with a %s state",
@@ -247,6 +252,9 @@ KVMREG_EXPORT int kvmreg_state_compat(const struct kvmreg_state *state,
 	struct kvmreg_compat *c;
 	int err = 0;
 
+	KVMREG_NEED_ARG(state, "state");
+	KVMREG_NEED_ARG(host, "host");
+	KVMREG_NEED_ARG(out, "out");
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +25,29 @@
  * a megabyte, and reading one must not be a way to exhaust memory. */
 #define MAX_FILE_SIZE (64u << 20)
 
-uint32_t kvmreg_crc32c(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t table[256];
-	uint32_t crc = 0xffffffffu;
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_table_once = PTHREAD_ONCE_INIT;
 
-	/* 256 * 8 steps: nothing next to the I/O, and no shared state to
-	 * initialise across threads. */
+static void crc32c_table_make(void)
+{
 	for (uint32_t i = 0; i < 256; i++) {
 		uint32_t c = i;
 
 		for (int k = 0; k < 8; k++)
 			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		table[i] = c;
+		crc32c_table[i] = c;
 	}
+}
+
+uint32_t kvmreg_crc32c(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	const uint32_t *table = crc32c_table;
+	uint32_t crc = 0xffffffffu;
+
+	/* Made once: a state of a few registers costs less to encode than
+	 * the table's 2048 steps. */
+	pthread_once(&crc32c_table_once, crc32c_table_make);
 	for (size_t i = 0; i < len; i++)
 		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
 	return crc ^ 0xffffffffu;
@@ -69,6 +78,8 @@ static int entry_has_value(const struct kvmreg_state *s, size_t i)
 
 KVMREG_EXPORT bool kvmreg_state_is_capture(const struct kvmreg_state *s)
 {
+	if (!s)
+		return false;
 	if (!s->count)
 		return s->flags & KVMREG_STATE_F_CAPTURE;
 	for (size_t i = 0; i < s->count; i++)
@@ -97,13 +108,19 @@ static int check_whole(const struct kvmreg_state *s, bool capture)
 KVMREG_EXPORT int kvmreg_state_encode(const struct kvmreg_state *s, void **buf,
 				      size_t *len)
 {
-	const struct kvmreg_arch_driver *d = kvmreg_driver(s->arch);
-	bool capture = kvmreg_state_is_capture(s);
+	const struct kvmreg_arch_driver *d;
+	bool capture;
 	size_t total = KVMREG_FILE_HEADER_SIZE + KVMREG_FILE_TRAILER_SIZE;
-	size_t kernel_len = strlen(s->kernel);
+	size_t kernel_len;
 	uint8_t *out, *p;
 	int err;
 
+	KVMREG_NEED_ARG(s, "state");
+	KVMREG_NEED_ARG(buf, "buf");
+	KVMREG_NEED_ARG(len, "len");
+	d = kvmreg_driver(s->arch);
+	capture = kvmreg_state_is_capture(s);
+	kernel_len = strlen(s->kernel);
 	if (!d)
 		return kvmreg_set_error(-EINVAL,
 					"the state has no architecture (%d)",
@@ -222,19 +239,18 @@ static int decode_header(const uint8_t *p, size_t len, enum kvmreg_arch *arch,
 					field);
 	*count = (uint32_t)get_le(p + KVMREG_FILE_OFF_COUNT, 4);
 
-	/* Printable ASCII, then NUL padding: what uname gives, and safe to
-	 * print on a terminal. */
+	/* What kvmreg_state_set_kernel() accepts, then NUL padding. */
 	n = 0;
 	while (n < KVMREG_FILE_KERNEL_SIZE && p[KVMREG_FILE_OFF_KERNEL + n])
 		n++;
-	for (size_t i = 0; i < KVMREG_FILE_KERNEL_SIZE; i++) {
-		uint8_t c = p[KVMREG_FILE_OFF_KERNEL + i];
-
-		if (i < n ? c < 0x20 || c > 0x7e : c != 0)
+	if (kvmreg_kernel_release_check((const char *)p + KVMREG_FILE_OFF_KERNEL,
+					n))
+		return kvmreg_wrap_error(-EINVAL, "snapshot");
+	for (size_t i = n; i < KVMREG_FILE_KERNEL_SIZE; i++)
+		if (p[KVMREG_FILE_OFF_KERNEL + i])
 			return kvmreg_set_error(-EINVAL,
-						"snapshot kernel release has byte 0x%02x at %zu: not printable ASCII followed by NULs",
-						c, i);
-	}
+						"snapshot kernel release has byte 0x%02x at offset %zu, after its NUL: the field is NUL-padded",
+						p[KVMREG_FILE_OFF_KERNEL + i], i);
 	memcpy(kernel, p + KVMREG_FILE_OFF_KERNEL, n);
 	kernel[n] = '\0';
 	return 0;
@@ -252,6 +268,8 @@ KVMREG_EXPORT int kvmreg_state_decode(const void *buf, size_t len,
 	size_t pos, min_entry;
 	int err;
 
+	KVMREG_NEED_ARG(buf, "buf");
+	KVMREG_NEED_ARG(out, "out");
 	*out = NULL;
 	err = decode_header(p, len, &arch, &count, &capture, kernel);
 	if (err)
@@ -389,8 +407,11 @@ KVMREG_EXPORT int kvmreg_state_save_file(const struct kvmreg_state *s,
 {
 	void *buf;
 	size_t len;
-	int err = kvmreg_state_encode(s, &buf, &len);
+	int err;
 
+	KVMREG_NEED_ARG(s, "state");
+	KVMREG_NEED_ARG(path, "path");
+	err = kvmreg_state_encode(s, &buf, &len);
 	if (err)
 		return kvmreg_wrap_error(err, "%s", path);
 	err = kvmreg_write_file_atomic(path, buf, len);
@@ -472,6 +493,8 @@ KVMREG_EXPORT int kvmreg_state_load_file(const char *path,
 	size_t len, i = 0;
 	int err;
 
+	KVMREG_NEED_ARG(path, "path");
+	KVMREG_NEED_ARG(out, "out");
 	*out = NULL;
 	err = kvmreg_read_file(path, &buf, &len);
 	if (err)
@@ -495,6 +518,8 @@ KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,
 	struct kvmreg_state *s;
 	int err;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(out, "out");
 	*out = NULL;
 	err = kvmreg_list_get(vcpu, 0, &list);
 	if (err)

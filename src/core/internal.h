@@ -19,6 +19,27 @@ int kvmreg_set_error(int err, const char *fmt, ...)
 int kvmreg_wrap_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The contract's argument check (include/kvmreg.h, "Conventions"): a NULL
+ * object or output location fails the call with -EINVAL and a message that
+ * names the argument as the header does ("kvmreg_save: out is NULL"),
+ * before anything changes. Public functions are named as in the header,
+ * so __func__ is the call's name.
+ */
+int kvmreg_null_argument(const char *call, const char *argument);
+#define KVMREG_NEED_ARG(ptr, argument)					\
+	do {								\
+		if (!(ptr))						\
+			return kvmreg_null_argument(__func__, argument);	\
+	} while (0)
+
+/*
+ * What a kernel release may hold, so that every release a state accepts
+ * survives the snapshot and JSON readers: KVMREG_KERNEL_RELEASE_MAX bytes of
+ * printable ASCII. 0, or -EINVAL naming the first bad byte.
+ */
+int kvmreg_kernel_release_check(const char *release, size_t len);
+
 /* A growable array of u64: ids, or sources next to them. */
 struct kvmreg_idvec {
 	uint64_t *v;

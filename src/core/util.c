@@ -26,6 +26,11 @@ int kvmreg_set_error(int err, const char *fmt, ...)
 	return err;
 }
 
+int kvmreg_null_argument(const char *call, const char *argument)
+{
+	return kvmreg_set_error(-EINVAL, "%s: %s is NULL", call, argument);
+}
+
 int kvmreg_wrap_error(int err, const char *fmt, ...)
 {
 	char old[sizeof(error_message)];
