@@ -724,15 +724,25 @@ static int kvmreg_state_arrays(const struct kvmreg_state *state, uint64_t **ids,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const void *v;
+		uint64_t id;
 
-		kvmreg_state_at(state, i, &(*ids)[i], &v);
+		kvmreg_state_at(state, i, &id, &v);
 		if (!v) {
+			char name[128];
+
 			free(*ids);
 			free(*vals);
+			if (kvmreg_id_name(KVMREG_ARCH_NONE, id, KVMREG_NAME_SHORT,
+					   name, sizeof(name)) < 0)
+				name[0] = '\0';
 			return kvmreg_set_error(-EINVAL,
-						"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
-						(*ids)[i]);
+						"register %s (0x%016" PRIx64 ") has no value: %s",
+						name, id,
+						kvmreg_state_is_capture(state) ?
+						"the state is a capture, a register list without values" :
+						"a state to write has values for all its registers");
 		}
+		(*ids)[i] = id;
 		(*vals)[i] = v;
 	}
 	return 0;
