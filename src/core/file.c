@@ -13,7 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/arch.h"
@@ -359,10 +364,60 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* "<path>.tmp.<pid>.<serial>": the temporary names of path's writers. */
+#define TMP_INFIX ".tmp."
+
+/*
+ * Remove the temporary files of path that a writer killed mid-save left
+ * behind: named for a process that no longer exists. This process's own
+ * (another thread's save in flight) and a live process's are left alone.
+ */
+static void remove_stale_temps(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t base_len = strlen(base);
+	char *dir_path = !slash ? strdup(".") : slash == path ? strdup("/") :
+			 strndup(path, (size_t)(slash - path));
+	DIR *dir = dir_path ? opendir(dir_path) : NULL;
+	struct dirent *e;
+
+	while (dir && (e = readdir(dir))) {
+		const char *rest = e->d_name;
+		char *end;
+		long pid;
+
+		if (strncmp(rest, base, base_len) ||
+		    strncmp(rest + base_len, TMP_INFIX, strlen(TMP_INFIX)))
+			continue;
+		rest += base_len + strlen(TMP_INFIX);
+		if (*rest < '1' || *rest > '9')
+			continue;
+		errno = 0;
+		pid = strtol(rest, &end, 10);
+		if (errno || (*end && *end != '.') || pid > INT32_MAX)
+			continue;
+		if (*end) {
+			/* the serial: digits only */
+			end++;
+			if (!*end || strspn(end, "0123456789") != strlen(end))
+				continue;
+		}
+		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		unlinkat(dirfd(dir), e->d_name, 0);
+	}
+	if (dir)
+		closedir(dir);
+	free(dir_path);
+}
+
 /*
  * Write buf to path atomically: a temporary file beside it, flushed, then
  * renamed over it. A crash or a full disk leaves the old file, never half
- * of a new one.
+ * of a new one; a writer killed before its rename leaves its temporary
+ * file, which the next save of path removes.
  */
 int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 {
@@ -374,8 +429,9 @@ int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 	tmp = malloc(n);
 	if (!tmp)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
+	remove_stale_temps(path);
 	for (int tries = 0; fd < 0 && tries < 100; tries++) {
-		snprintf(tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(),
+		snprintf(tmp, n, "%s" TMP_INFIX "%ld.%u", path, (long)getpid(),
 			 atomic_fetch_add(&serial, 1));
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0 && errno != EEXIST)
@@ -419,14 +475,24 @@ KVMREG_EXPORT int kvmreg_state_save_file(const struct kvmreg_state *s,
 	return err;
 }
 
+/*
+ * A FIFO opened for reading blocks in open(2) until a writer comes, which
+ * may be never: it is opened non-blocking instead, and a writer gets this
+ * long to open it (a reader started just before its writer, as in
+ * "kvmreg show fifo & cat snap > fifo", must not fail).
+ */
+#define FIFO_WRITER_WAIT_MS 2000
+#define FIFO_POLL_MS 10
+
 int kvmreg_read_file(const char *path, void **buf, size_t *len)
 {
 	struct stat st;
 	uint8_t *data = NULL;
 	size_t have = 0, cap;
-	int fd, err = 0;
+	int fd, err = 0, waited_ms = 0;
+	bool writer_seen;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return kvmreg_set_error(-errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st)) {
@@ -440,6 +506,8 @@ int kvmreg_read_file(const char *path, void **buf, size_t *len)
 	/* Pipes report size 0: read until EOF, with the same bound. */
 	cap = S_ISREG(st.st_mode) && st.st_size > 0 ?
 	      (size_t)st.st_size + 1 : 4096;
+	/* Only a FIFO reads as empty until its writer opens it. */
+	writer_seen = !S_ISFIFO(st.st_mode);
 	for (;;) {
 		ssize_t n;
 
@@ -460,6 +528,31 @@ int kvmreg_read_file(const char *path, void **buf, size_t *len)
 		n = read(fd, data + have, cap - have);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* A writer is there, its data is not yet. */
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			writer_seen = true;
+			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+				err = kvmreg_set_error(-errno, "%s: %s", path,
+						       strerror(errno));
+				goto out;
+			}
+			continue;
+		}
+		if (n == 0 && !writer_seen) {
+			if (waited_ms >= FIFO_WRITER_WAIT_MS) {
+				err = kvmreg_set_error(-ETIMEDOUT,
+						       "%s: a FIFO no process opened for writing within %d s",
+						       path, FIFO_WRITER_WAIT_MS / 1000);
+				goto out;
+			}
+			nanosleep(&(struct timespec){
+					  .tv_nsec = FIFO_POLL_MS * 1000000L },
+				  NULL);
+			waited_ms += FIFO_POLL_MS;
+			continue;
+		}
 		if (n < 0) {
 			err = kvmreg_set_error(-errno, "%s: %s", path,
 					       strerror(errno));
@@ -467,6 +560,7 @@ int kvmreg_read_file(const char *path, void **buf, size_t *len)
 		}
 		if (n == 0)
 			break;
+		writer_seen = true;
 		have += (size_t)n;
 		if (have > MAX_FILE_SIZE) {
 			err = kvmreg_set_error(-EFBIG,
