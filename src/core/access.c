@@ -554,9 +554,11 @@ static int first_error(const uint64_t *ids, size_t n, const int *errs,
 
 KVMREG_EXPORT int kvmreg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value)
 {
-	int err = kvmreg_id_check(vcpu->driver->arch, id);
-	int reg_err = 0;
+	int err, reg_err = 0;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(value, "value");
+	err = kvmreg_id_check(vcpu->driver->arch, id);
 	if (err)
 		return err;
 	err = kvmreg_read_values(vcpu, &id, 1, (uint8_t *const[]){ value },
@@ -567,9 +569,11 @@ KVMREG_EXPORT int kvmreg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value)
 KVMREG_EXPORT int kvmreg_set(struct kvmreg_vcpu *vcpu, uint64_t id,
 			     const void *value)
 {
-	int err = kvmreg_id_check(vcpu->driver->arch, id);
-	int reg_err = 0;
+	int err, reg_err = 0;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(value, "value");
+	err = kvmreg_id_check(vcpu->driver->arch, id);
 	if (err)
 		return err;
 	err = kvmreg_write_values(vcpu, &id, 1,
@@ -662,6 +666,9 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	int was_empty = kvmreg_state_count(state) == 0;
 	int err;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(ids || !n, "ids");
+	KVMREG_NEED_ARG(state, "state");
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
 					"a %s state cannot hold registers of a %s vCPU",
@@ -757,6 +764,8 @@ KVMREG_EXPORT int kvmreg_write(struct kvmreg_vcpu *vcpu,
 	int *own_errs = NULL;
 	int err;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(state, "state");
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
 					"a %s state cannot be written to a %s vCPU",

@@ -109,15 +109,19 @@ static int in_base(const struct kvmreg_idvec *base, uint64_t id)
 KVMREG_EXPORT int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
 				  struct kvmreg_list **out)
 {
-	const struct kvmreg_arch_driver *d = vcpu->driver;
+	const struct kvmreg_arch_driver *d;
 	struct kvmreg_idvec base = { 0 }, extra = { 0 }, sources = { 0 };
 	uint8_t base_source = KVMREG_SRC_KERNEL_LIST;
 	struct kvmreg_list *list = NULL;
 	int err = -ENOTTY;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(out, "out");
 	if (flags & ~KVMREG_LIST_FORCE_FALLBACK)
-		return kvmreg_set_error(-EINVAL, "unknown list flags 0x%x",
-					flags);
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_list_get: unknown list flags 0x%x",
+					flags & ~KVMREG_LIST_FORCE_FALLBACK);
+	d = vcpu->driver;
 	if (!(flags & KVMREG_LIST_FORCE_FALLBACK))
 		err = kernel_reg_list(vcpu, &base);
 	/* ENOTTY/EINVAL: this kernel has no KVM_GET_REG_LIST for the arch. */
@@ -171,6 +175,7 @@ KVMREG_EXPORT int kvmreg_fallback_table(enum kvmreg_arch arch,
 	struct kvmreg_list *list;
 	int err;
 
+	KVMREG_NEED_ARG(out, "out");
 	if (!d)
 		return kvmreg_set_error(-EINVAL, "unknown architecture %d",
 					(int)arch);

@@ -31,6 +31,8 @@ KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 	uint64_t *ids;
 	int err;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(out, "out");
 	err = kvmreg_list_get(vcpu, 0, &list);
 	if (err)
 		return err;
@@ -99,8 +101,11 @@ KVMREG_EXPORT int kvmreg_restore_order(const struct kvmreg_state *state,
 				       uint64_t *ids)
 {
 	struct ranked *r;
-	int err = restore_plan(state, &r);
+	int err;
 
+	KVMREG_NEED_ARG(state, "state");
+	KVMREG_NEED_ARG(ids || !kvmreg_state_count(state), "ids");
+	err = restore_plan(state, &r);
 	if (err)
 		return err;
 	for (size_t i = 0; i < kvmreg_state_count(state); i++)
@@ -200,10 +205,32 @@ static int restore_shape(struct kvmreg_vcpu *vcpu,
 }
 
 /*
+ * Registers of positions [0, end) that were written (errs[pos] is 0: an
+ * earlier segment, or the part of the failing one that took) but whose
+ * value before could not be read: the rollback cannot put them back.
+ * Returns how many, and the first in restore order through *first.
+ */
+static size_t unrestorable(const struct kvmreg_shape *sh, const int *errs,
+			   size_t end, size_t *first)
+{
+	size_t n = 0;
+
+	*first = SIZE_MAX;
+	for (size_t pos = 0; pos < end; pos++) {
+		if (!sh->before_errs[pos] || errs[pos])
+			continue;
+		n++;
+		if (*first == SIZE_MAX || sh->step[pos] < sh->step[*first])
+			*first = pos;
+	}
+	return n;
+}
+
+/*
  * Put back the registers of restore steps [0, end) from the values read
  * before the first write. Registers whose old value could not be read are
- * left as they are; returns the first failure so the caller can say the
- * rollback was incomplete.
+ * left as they are (the caller says so, see unrestorable()); returns the
+ * first failure so the caller can say the rollback was incomplete.
  */
 static int roll_back(struct kvmreg_vcpu *vcpu, const struct kvmreg_shape *sh,
 		     size_t end)
@@ -359,18 +386,33 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 			break;
 	}
 	if (err && keep_rollback) {
-		char message[512];
+		char message[512], name[128];
+		size_t lost, first;
 		int rb;
 
 		strncpy(message, kvmreg_error(), sizeof(message) - 1);
 		message[sizeof(message) - 1] = '\0';
+		lost = unrestorable(sh, errs, end, &first);
 		rb = roll_back(vcpu, sh, end);
-		if (rb)
+		if (rb) {
 			kvmreg_set_error(err, "%s; the vCPU could not be put back as it was: %s",
 					 message, kvmreg_error());
-		else
+		} else if (lost) {
+			if (kvmreg_id_name(KVMREG_ARCH_NONE, sh->ids[first],
+					   KVMREG_NAME_SHORT, name,
+					   sizeof(name)) < 0)
+				name[0] = '\0';
+			kvmreg_set_error(err, "%s; the vCPU could not be put back as it was: %zu register%s written could not be read before (%s 0x%016" PRIx64 ": %s%s), so %s keep%s the new value",
+					 message, lost, lost == 1 ? "" : "s",
+					 name, sh->ids[first],
+					 strerror(-sh->before_errs[first]),
+					 lost == 1 ? "" : ", and others",
+					 lost == 1 ? "it" : "they",
+					 lost == 1 ? "s" : "");
+		} else {
 			kvmreg_set_error(err, "%s (the vCPU was put back as it was)",
 					 message);
+		}
 	}
 out:
 	kvmreg_shape_release(sh);
@@ -380,11 +422,15 @@ out:
 KVMREG_EXPORT int kvmreg_restore(struct kvmreg_vcpu *vcpu,
 				 const struct kvmreg_state *state)
 {
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(state, "state");
 	return restore(vcpu, state, 1);
 }
 
 KVMREG_EXPORT int kvmreg_restore_fresh(struct kvmreg_vcpu *vcpu,
 				       const struct kvmreg_state *state)
 {
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(state, "state");
 	return restore(vcpu, state, 0);
 }

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A VMM author's mistakes and an attacker's inputs against a real vCPU
+ * (issue 16): writing a capture, a restore whose rollback cannot read what
+ * it would put back, fds that are not what attach was told, NULL where a
+ * handle or an output belongs, and kvmreg_error() surviving successes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "harness.h"
+#include "kvmreg.h"
+#include "lib/testutil.h"
+
+#define SENTINEL "sentinel: the last failure"
+
+/* A failure whose message later successes must leave alone. */
+static void set_sentinel(void)
+{
+	struct kvmreg_state *s = kvmreg_state_new(kvmreg_arch_host());
+
+	kvmreg_state_set_kernel(s, "\x01");
+	kvmreg_state_free(s);
+}
+
+static int sentinel_kept(void)
+{
+	return strstr(kvmreg_error(), "byte 0x01 at offset 0") != NULL;
+}
+
+TEST(writing_a_capture_names_its_first_register)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *c = NULL;
+	char name[128], id_text[32];
+	uint64_t id;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_capture(s.vcpu, &c) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_state_at(c, 0, &id, NULL) == 0);
+	kvmreg_id_name(KVMREG_ARCH_NONE, id, KVMREG_NAME_SHORT, name, sizeof(name));
+	snprintf(id_text, sizeof(id_text), "0x%016" PRIx64, id);
+	/* Before the fix: a read of the freed id array (ASan stops here). */
+	EXPECT(kvmreg_write(s.vcpu, c, NULL) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), id_text) && strstr(kvmreg_error(), name) &&
+	       strstr(kvmreg_error(), "capture"), "message: %s", kvmreg_error());
+	EXPECT(kvmreg_restore(s.vcpu, c) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "no value"), "message: %s", kvmreg_error());
+	kvmreg_state_free(c);
+	kvmreg_scratch_destroy(&s);
+}
+
+#if defined(__x86_64__)
+/* x86 MSR ids: KVM_REG_X86 | KVM_REG_SIZE_U64 | the MSR bank | index. */
+#define X86_MSR(index) (0x2030000200000000ULL | (index))
+#define MSR_IA32_PRED_CMD 0x49	/* write-only: KVM takes 0, reads fail */
+#define MSR_EFER 0xc0000080
+#endif
+
+TEST(rollback_says_what_it_could_not_put_back)
+{
+#if defined(__x86_64__)
+	struct kvmreg_scratch s;
+	struct kvmreg_state *st;
+	uint64_t zero = 0, bad_efer = 1ULL << 63, v;
+	const uint64_t pred_cmd = X86_MSR(MSR_IA32_PRED_CMD);
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	st = kvmreg_state_new(KVMREG_ARCH_X86_64);
+	/* Real, not injected: KVM takes PRED_CMD = 0 but cannot read it back,
+	 * and refuses EFER with a reserved bit, after PRED_CMD in one
+	 * KVM_SET_MSRS. */
+	REQUIRE(kvmreg_get(s.vcpu, pred_cmd, &v) != 0,
+		"PRED_CMD reads on this host: the case needs a write-only MSR");
+	REQUIRE(kvmreg_set(s.vcpu, pred_cmd, &zero) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_state_set(st, pred_cmd, &zero, 8) == 0);
+	REQUIRE(kvmreg_state_set(st, X86_MSR(MSR_EFER), &bad_efer, 8) == 0);
+	EXPECT(kvmreg_restore(s.vcpu, st) < 0, "a reserved EFER bit was taken");
+	/* Before the fix: "(the vCPU was put back as it was)". */
+	EXPECT(!strstr(kvmreg_error(), "was put back as it was"), "message: %s",
+	       kvmreg_error());
+	EXPECT(strstr(kvmreg_error(), "could not be put back") &&
+	       strstr(kvmreg_error(), "0x2030000200000049") &&
+	       strstr(kvmreg_error(), "could not be read before"),
+	       "message: %s", kvmreg_error());
+	EXPECT(kvmreg_get(s.vcpu, X86_MSR(MSR_EFER), &v) == 0 && v == 0,
+	       "EFER is 0x%" PRIx64 " after the failed restore", v);
+	kvmreg_state_free(st);
+	kvmreg_scratch_destroy(&s);
+#else
+	SKIP("the write-only register used here is an x86 MSR");
+#endif
+}
+
+TEST(rollback_that_read_everything_says_so)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *st;
+	uint64_t v = 0x1234;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	st = kvmreg_state_new(kvmreg_arch_host());
+	REQUIRE(kvmreg_state_set(st, t_gpr_id(), &v, 8) == 0);
+	/* An id in the arch's format that no vCPU has: the write fails. */
+#if defined(__x86_64__)
+	REQUIRE(kvmreg_state_set(st, X86_MSR(0x7fffffff), &v, 8) == 0);
+#else
+	REQUIRE(kvmreg_state_set(st, t_gpr_id() | 0xfff, &v, 8) == 0);
+#endif
+	EXPECT(kvmreg_restore(s.vcpu, st) < 0);
+	EXPECT(strstr(kvmreg_error(), "(the vCPU was put back as it was)"),
+	       "message: %s", kvmreg_error());
+	kvmreg_state_free(st);
+	kvmreg_scratch_destroy(&s);
+}
+
+TEST(attach_refuses_what_is_not_a_vcpu)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_vcpu *v = (struct kvmreg_vcpu *)1;
+	int null_fd, closed_fd;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	closed_fd = dup(null_fd);
+	close(closed_fd);
+
+	EXPECT(kvmreg_vcpu_attach(-1, -1, null_fd, &v) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "/dev/null") &&
+	       strstr(kvmreg_error(), "not a KVM vCPU fd"), "%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_attach(-1, -1, s.vm_fd, &v) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "it is a KVM VM fd"), "%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_attach(-1, -1, s.kvm_fd, &v) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "it is /dev/kvm"), "%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_attach(-1, -1, closed_fd, &v) == -EBADF);
+	EXPECT(strstr(kvmreg_error(), "not open"), "%s", kvmreg_error());
+	/* The other two fds are checked too, where given. */
+	EXPECT(kvmreg_vcpu_attach(s.vm_fd, -1, s.vcpu_fd, &v) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "kvm_fd") &&
+	       strstr(kvmreg_error(), "a KVM VM fd"), "%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_attach(-1, s.vcpu_fd, s.vcpu_fd, &v) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "vm_fd") &&
+	       strstr(kvmreg_error(), "a KVM vCPU fd"), "%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_attach(-1, -1, s.vcpu_fd, NULL) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "out is NULL"), "%s", kvmreg_error());
+	EXPECT(v == (struct kvmreg_vcpu *)1, "*out changed by a refusal");
+
+	REQUIRE(kvmreg_vcpu_attach(s.kvm_fd, s.vm_fd, s.vcpu_fd, &v) == 0,
+		"%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_arch(v) == kvmreg_arch_host());
+	kvmreg_vcpu_detach(v);
+	close(null_fd);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* A vCPU fd whose VM belongs to another process: KVM serves it nothing. */
+TEST(attach_refuses_another_process_vcpu)
+{
+	int sv[2], kvm, vm, vcpu;
+	struct kvmreg_vcpu *v;
+	pid_t child;
+
+	NEED_KVM();
+	/* We create the VM; a child (another mm, the fd inherited) tries to
+	 * attach its vCPU, as a VMM handed the fd over a socket would. */
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	REQUIRE(kvm >= 0);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	REQUIRE(vm >= 0);
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	REQUIRE(vcpu >= 0);
+	REQUIRE(pipe(sv) == 0);
+	child = fork();
+	REQUIRE(child >= 0);
+	if (child == 0) {
+		char verdict = 'n';
+		int r = kvmreg_vcpu_attach(-1, -1, vcpu, &v);
+
+		if (r == -EINVAL && strstr(kvmreg_error(), "another process"))
+			verdict = 'y';
+		if (write(sv[1], &verdict, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	{
+		char verdict = 0;
+
+		EXPECT(read(sv[0], &verdict, 1) == 1 && verdict == 'y',
+		       "the child attached another process's vCPU");
+	}
+	waitpid(child, NULL, 0);
+	close(sv[0]);
+	close(sv[1]);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+}
+
+TEST(null_handles_and_outputs_are_refused_by_name)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *st = NULL, *out = (struct kvmreg_state *)1;
+	struct kvmreg_list *list = (struct kvmreg_list *)1;
+	uint64_t id = t_gpr_id(), v = 0;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(s.vcpu, &st) == 0, "%s", kvmreg_error());
+#define REFUSED(call, text)						\
+	do {								\
+		EXPECT((call) == -EINVAL, #call);			\
+		EXPECT(strstr(kvmreg_error(), text), #call ": %s",	\
+		       kvmreg_error());					\
+	} while (0)
+	REFUSED(kvmreg_save(NULL, &out), "kvmreg_save: vcpu is NULL");
+	REFUSED(kvmreg_save(s.vcpu, NULL), "kvmreg_save: out is NULL");
+	REFUSED(kvmreg_capture(s.vcpu, NULL), "kvmreg_capture: out is NULL");
+	REFUSED(kvmreg_restore(NULL, st), "kvmreg_restore: vcpu is NULL");
+	REFUSED(kvmreg_restore(s.vcpu, NULL), "kvmreg_restore: state is NULL");
+	REFUSED(kvmreg_restore_fresh(s.vcpu, NULL), "kvmreg_restore_fresh: state is NULL");
+	REFUSED(kvmreg_get(NULL, id, &v), "kvmreg_get: vcpu is NULL");
+	REFUSED(kvmreg_get(s.vcpu, id, NULL), "kvmreg_get: value is NULL");
+	REFUSED(kvmreg_set(s.vcpu, id, NULL), "kvmreg_set: value is NULL");
+	REFUSED(kvmreg_read(s.vcpu, NULL, 1, st, NULL), "kvmreg_read: ids is NULL");
+	REFUSED(kvmreg_read(s.vcpu, &id, 1, NULL, NULL), "kvmreg_read: state is NULL");
+	REFUSED(kvmreg_write(NULL, st, NULL), "kvmreg_write: vcpu is NULL");
+	REFUSED(kvmreg_write(s.vcpu, NULL, NULL), "kvmreg_write: state is NULL");
+	REFUSED(kvmreg_list_get(NULL, 0, &list), "kvmreg_list_get: vcpu is NULL");
+	REFUSED(kvmreg_list_get(s.vcpu, 0, NULL), "kvmreg_list_get: out is NULL");
+	REFUSED(kvmreg_list_get(s.vcpu, 0x40, &list), "unknown list flags 0x40");
+	REFUSED(kvmreg_scratch_create(0, NULL), "kvmreg_scratch_create: out is NULL");
+	REFUSED(kvmreg_scratch_create(0x100, &s), "unknown flags 0x100");
+#undef REFUSED
+	EXPECT(out == (struct kvmreg_state *)1 && list == (struct kvmreg_list *)1,
+	       "an output changed by a refused call");
+	EXPECT(kvmreg_vcpu_arch(NULL) == KVMREG_ARCH_NONE);
+	EXPECT(kvmreg_vcpu_ioctl_count(NULL) == 0);
+	kvmreg_vcpu_detach(NULL);
+	kvmreg_scratch_destroy(NULL);
+	kvmreg_state_free(st);
+	kvmreg_scratch_destroy(&s);
+}
+
+TEST(successes_leave_the_last_error)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *st = NULL, *c = NULL, *back = NULL;
+	struct kvmreg_list *list = NULL;
+	uint64_t id = t_gpr_id(), v;
+	void *buf = NULL;
+	size_t len;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	set_sentinel();
+	REQUIRE(sentinel_kept(), "%s", kvmreg_error());
+	EXPECT(kvmreg_list_get(s.vcpu, 0, &list) == 0 && sentinel_kept(),
+	       "list_get: %s", kvmreg_error());
+	kvmreg_list_free(list);
+	EXPECT(kvmreg_list_get(s.vcpu, KVMREG_LIST_FORCE_FALLBACK, &list) == 0 &&
+	       sentinel_kept(), "list_get fallback: %s", kvmreg_error());
+	kvmreg_list_free(list);
+	EXPECT(kvmreg_save(s.vcpu, &st) == 0 && sentinel_kept(),
+	       "save: %s", kvmreg_error());
+	EXPECT(kvmreg_capture(s.vcpu, &c) == 0 && sentinel_kept(),
+	       "capture: %s", kvmreg_error());
+	EXPECT(kvmreg_get(s.vcpu, id, &v) == 0 && sentinel_kept(),
+	       "get: %s", kvmreg_error());
+	EXPECT(kvmreg_set(s.vcpu, id, &v) == 0 && sentinel_kept(),
+	       "set: %s", kvmreg_error());
+	EXPECT(kvmreg_write(s.vcpu, st, NULL) == 0 && sentinel_kept(),
+	       "write: %s", kvmreg_error());
+	EXPECT(kvmreg_restore(s.vcpu, st) == 0 && sentinel_kept(),
+	       "restore: %s", kvmreg_error());
+	EXPECT(kvmreg_restore_fresh(s.vcpu, st) == 0 && sentinel_kept(),
+	       "restore_fresh: %s", kvmreg_error());
+	EXPECT(kvmreg_state_encode(st, &buf, &len) == 0 &&
+	       kvmreg_state_decode(buf, len, &back) == 0 && sentinel_kept(),
+	       "encode/decode: %s", kvmreg_error());
+	free(buf);
+	kvmreg_state_free(back);
+	kvmreg_state_free(st);
+	kvmreg_state_free(c);
+	kvmreg_scratch_destroy(&s);
+}
+
+TEST_MAIN("misuse",
+	  CASE(writing_a_capture_names_its_first_register),
+	  CASE(rollback_says_what_it_could_not_put_back),
+	  CASE(rollback_that_read_everything_says_so),
+	  CASE(attach_refuses_what_is_not_a_vcpu),
+	  CASE(attach_refuses_another_process_vcpu),
+	  CASE(null_handles_and_outputs_are_refused_by_name),
+	  CASE(successes_leave_the_last_error))
