@@ -201,6 +201,7 @@ KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
 {
 	uint64_t found = 0, candidate;
 	const char *found_arch = NULL;
+	struct kvmreg_saved_error saved;
 	int err;
 
 	KVMREG_NEED_ARG(name, "name");
@@ -227,7 +228,9 @@ KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
 						name, d->name);
 		return err;
 	}
-	/* No arch given: accept a name exactly one architecture knows. */
+	/* No arch given: accept a name exactly one architecture knows. The
+	 * others' refusals are no failure of this call. */
+	kvmreg_error_save(&saved);
 	for (int a = 1; a < KVMREG_ARCH_COUNT; a++) {
 		if (!drivers[a])
 			continue;
@@ -247,6 +250,7 @@ KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
 		return kvmreg_set_error(-EINVAL,
 					"'%s' is not a register name of any architecture",
 					name);
+	kvmreg_error_restore(&saved);
 	*id = found;
 	return 0;
 }

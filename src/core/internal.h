@@ -19,6 +19,14 @@ int kvmreg_set_error(int err, const char *fmt, ...)
 int kvmreg_wrap_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* For a call that tries several ways and succeeds with a later one: the
+ * message to put back, so that a success leaves kvmreg_error() as it was. */
+struct kvmreg_saved_error {
+	char text[512];
+};
+void kvmreg_error_save(struct kvmreg_saved_error *saved);
+void kvmreg_error_restore(const struct kvmreg_saved_error *saved);
+
 /*
  * The contract's argument check (include/kvmreg.h, "Conventions"): a NULL
  * object or output location fails the call with -EINVAL and a message that
