@@ -25,8 +25,9 @@ LIB_CFLAGS := $(ALL_CFLAGS) -fPIC -fvisibility=hidden
 # tables, ranks) builds everywhere; its host*.c files hold the ioctls that
 # only run on that architecture, and build only for it.
 CORE_SRCS := $(sort $(wildcard src/core/*.c))
-ARCH_SRCS := $(sort $(filter-out src/arch/%/host.c src/arch/%/host_%.c,\
-	       $(wildcard src/arch/*/*.c)))
+is_host_src = $(filter host host_%,$(basename $(notdir $(1))))
+ARCH_SRCS := $(sort $(foreach f,$(wildcard src/arch/*/*.c),\
+	       $(if $(call is_host_src,$(f)),,$(f))))
 # The one triplet-to-directory map: the compiler says aarch64, we say arm64.
 HOST_ARCH := $(patsubst aarch64,arm64,$(TARGET_ARCH))
 HOST_SRCS := $(sort $(wildcard src/arch/$(HOST_ARCH)/host.c src/arch/$(HOST_ARCH)/host_*.c))

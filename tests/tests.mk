@@ -36,9 +36,10 @@ tests: $(UNIT_TESTS) $(KVM_TESTS)
 check:
 	@tests/run-check
 
-# Pure code: codecs, tables, formats.
+# Pure code: codecs, tables, formats; and no two files of src/ or tools/
+# that need each other (tests/check-include-graph says what it counts).
 check-unit: $(UNIT_TESTS) all
-	@tests/run-programs unit $(UNIT_TESTS)
+	@tests/run-programs unit $(UNIT_TESTS) tests/check-include-graph
 
 # Real /dev/kvm on this host.
 check-kvm: $(KVM_TESTS) all

@@ -3,7 +3,10 @@
  * Snapshot files: a state (or a capture) in the fixed little-endian layout
  * of docs/format.md. The reader trusts nothing: every length is checked
  * against the bytes that are really there before it is used, so a
- * malformed file gives a message, never an over-read.
+ * malformed file gives a message, never an over-read. Also owns what the
+ * formats share below them (file.h): the capture flag, the CRC, the bounded
+ * whole-file read and the atomic write; paths are state_io.c's, JSON is
+ * json.c's, and neither format calls the other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -458,23 +461,6 @@ int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 	return err;
 }
 
-KVMREG_EXPORT int kvmreg_state_save_file(const struct kvmreg_state *s,
-					 const char *path)
-{
-	void *buf;
-	size_t len;
-	int err;
-
-	KVMREG_NEED_ARG(s, "state");
-	KVMREG_NEED_ARG(path, "path");
-	err = kvmreg_state_encode(s, &buf, &len);
-	if (err)
-		return kvmreg_wrap_error(err, "%s", path);
-	err = kvmreg_write_file_atomic(path, buf, len);
-	free(buf);
-	return err;
-}
-
 /*
  * A FIFO opened for reading blocks in open(2) until a writer comes, which
  * may be never: it is opened non-blocking instead, and a writer gets this
@@ -577,32 +563,6 @@ out:
 	free(data);
 	close(fd);
 	return err;
-}
-
-KVMREG_EXPORT int kvmreg_state_load_file(const char *path,
-					 struct kvmreg_state **out)
-{
-	const uint8_t *p;
-	void *buf;
-	size_t len, i = 0;
-	int err;
-
-	KVMREG_NEED_ARG(path, "path");
-	KVMREG_NEED_ARG(out, "out");
-	*out = NULL;
-	err = kvmreg_read_file(path, &buf, &len);
-	if (err)
-		return err;
-	p = buf;
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-			   p[i] == '\r'))
-		i++;
-	if (i < len && p[i] == '{')
-		err = kvmreg_state_from_json(buf, len, out);
-	else
-		err = kvmreg_state_decode(buf, len, out);
-	free(buf);
-	return err ? kvmreg_wrap_error(err, "%s", path) : 0;
 }
 
 KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,

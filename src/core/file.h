@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What the snapshot file, JSON and diff code share; not installed. */
+/* What the snapshot format (file.c) gives the code above it: JSON, paths
+ * (state_io.c), the tests and the fuzzer. Not installed. */
 #ifndef KVMREG_FILE_H
 #define KVMREG_FILE_H
 

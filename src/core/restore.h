@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* restore.c's test hook: not installed, not part of the library's API. */
 #ifndef KVMREG_RESTORE_H
 #define KVMREG_RESTORE_H
 

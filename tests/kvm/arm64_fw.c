@@ -10,6 +10,7 @@
 
 #include "harness.h"
 #include "kvmreg.h"
+#include "lib/first_run.h"
 #include "lib/guest.h"
 #include "lib/testutil.h"
 
@@ -109,8 +110,8 @@ TEST(bitmap_is_fixed_after_the_first_run)
  */
 TEST(restore_of_a_changed_bitmap_needs_a_fresh_vm)
 {
-	struct guest_vm src, fresh, ran;
-	struct kvmreg_state *saved = NULL, *before = NULL, *after = NULL;
+	struct guest_vm src;
+	struct kvmreg_state *saved = NULL;
 	uint64_t v = 0;
 
 	NEED_KVM();
@@ -121,61 +122,29 @@ TEST(restore_of_a_changed_bitmap_needs_a_fresh_vm)
 	REQUIRE(kvmreg_set(src.vcpu, std_hyp_bmap(), &v) == 0, "%s",
 		kvmreg_error());
 	REQUIRE(kvmreg_save(src.vcpu, &saved) == 0, "%s", kvmreg_error());
-
-	REQUIRE(guest_vm_create(&fresh, 0, NULL) == 0, "vCPU");
-	EXPECT(kvmreg_restore(fresh.vcpu, saved) == 0, "%s", kvmreg_error());
-	REQUIRE(kvmreg_save(fresh.vcpu, &after) == 0, "%s", kvmreg_error());
-	EXPECT(t_state_differences(saved, after, 0) == 0,
-	       "the fresh VM differs after the restore");
-	kvmreg_state_free(after);
-
-	REQUIRE(guest_vm_create(&ran, 0, NULL) == 0, "vCPU");
-	REQUIRE(guest_touch_run(&ran) == 0, "KVM_RUN");
-	REQUIRE(kvmreg_save(ran.vcpu, &before) == 0, "%s", kvmreg_error());
-	EXPECT(kvmreg_restore(ran.vcpu, saved) == -EBUSY,
-	       "restore after the first run: %s", kvmreg_error());
-	EXPECT(strstr(kvmreg_error(), "BMAP") != NULL,
-	       "the error does not name the bitmap: %s", kvmreg_error());
-	REQUIRE(kvmreg_save(ran.vcpu, &after) == 0, "%s", kvmreg_error());
-	EXPECT(t_state_differences(before, after, 0) == 0,
-	       "the refused restore changed the vCPU");
+	t_restore_needs_a_fresh_vcpu(saved, "PV time hidden", "BMAP");
 	kvmreg_state_free(saved);
-	kvmreg_state_free(before);
-	kvmreg_state_free(after);
 	guest_vm_destroy(&src);
-	guest_vm_destroy(&fresh);
-	guest_vm_destroy(&ran);
+}
+
+static bool is_fw_bitmap(uint64_t id)
+{
+	for (unsigned int b = 0; b < 3; b++)
+		if (id == guest_arm64_fw_bmap(b))
+			return true;
+	return false;
+}
+
+static bool is_pc(uint64_t id)
+{
+	return id == guest_arm64_pc();
 }
 
 /* The library's order writes every bitmap before any state register. */
 TEST(bitmaps_come_first_in_restore_order)
 {
-	struct guest_vm vm;
-	struct kvmreg_state *saved = NULL;
-	uint64_t *ids;
-	size_t n, last_bitmap = 0, first_core = SIZE_MAX;
-
 	NEED_KVM();
-	REQUIRE(guest_vm_create(&vm, 0, NULL) == 0, "vCPU");
-	REQUIRE(kvmreg_save(vm.vcpu, &saved) == 0, "%s", kvmreg_error());
-	n = kvmreg_state_count(saved);
-	ids = calloc(n + 1, sizeof(*ids));
-	REQUIRE(ids && kvmreg_restore_order(saved, ids) == 0, "%s",
-		kvmreg_error());
-	for (size_t i = 0; i < n; i++) {
-		for (unsigned int b = 0; b < 3; b++)
-			if (ids[i] == guest_arm64_fw_bmap(b))
-				last_bitmap = i;
-		if (ids[i] == guest_arm64_pc() && first_core == SIZE_MAX)
-			first_core = i;
-	}
-	EXPECT(first_core != SIZE_MAX, "pc is not in the state");
-	EXPECT(last_bitmap < first_core,
-	       "a bitmap at position %zu comes after pc at %zu", last_bitmap,
-	       first_core);
-	free(ids);
-	kvmreg_state_free(saved);
-	guest_vm_destroy(&vm);
+	t_fixed_registers_come_first(is_fw_bitmap, is_pc);
 }
 
 #else /* !__aarch64__ */

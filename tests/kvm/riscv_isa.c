@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "kvmreg.h"
+#include "lib/first_run.h"
 #include "lib/guest.h"
 #include "lib/testutil.h"
 
@@ -161,9 +162,10 @@ TEST(extensions_are_fixed_after_the_first_run)
  */
 TEST(restore_of_fewer_extensions_needs_a_fresh_vcpu)
 {
-	struct guest_vm src, fresh, ran;
-	struct kvmreg_state *saved = NULL, *before = NULL, *after = NULL;
+	struct guest_vm src;
+	struct kvmreg_state *saved = NULL;
 	const char *name = "";
+	char changed[32];
 	unsigned int ext;
 	uint64_t off = 0;
 
@@ -172,66 +174,34 @@ TEST(restore_of_fewer_extensions_needs_a_fresh_vcpu)
 	REQUIRE(kvmreg_set(src.vcpu, guest_riscv_isa_ext(ext), &off) == 0,
 		"%s", kvmreg_error());
 	REQUIRE(kvmreg_save(src.vcpu, &saved) == 0, "%s", kvmreg_error());
-
-	REQUIRE(guest_vm_create(&fresh, 0, NULL) == 0, "vCPU");
-	EXPECT(kvmreg_restore(fresh.vcpu, saved) == 0, "%s", kvmreg_error());
-	REQUIRE(kvmreg_save(fresh.vcpu, &after) == 0, "%s", kvmreg_error());
-	EXPECT(t_state_differences(saved, after, 0) == 0,
-	       "the fresh vCPU differs after the restore (%s off)", name);
-	kvmreg_state_free(after);
-
-	REQUIRE(guest_vm_create(&ran, 0, NULL) == 0, "vCPU");
-	REQUIRE(guest_touch_run(&ran) == 0, "KVM_RUN");
-	REQUIRE(kvmreg_save(ran.vcpu, &before) == 0, "%s", kvmreg_error());
-	EXPECT(kvmreg_restore(ran.vcpu, saved) == -EBUSY,
-	       "restore after the first run: %s", kvmreg_error());
-	/* config.isa (the base letters) or isa_ext.<name>, whichever the
-	 * order writes first. */
-	EXPECT(strstr(kvmreg_error(), "isa") != NULL,
-	       "the error does not name the register: %s", kvmreg_error());
-	REQUIRE(kvmreg_save(ran.vcpu, &after) == 0, "%s", kvmreg_error());
-	EXPECT(t_state_differences(before, after, 0) == 0,
-	       "the refused restore changed the vCPU");
+	snprintf(changed, sizeof(changed), "%s off", name);
+	/* The refusal names config.isa (the base letters) or isa_ext.<name>,
+	 * whichever the order writes first. */
+	t_restore_needs_a_fresh_vcpu(saved, changed, "isa");
 	kvmreg_state_free(saved);
-	kvmreg_state_free(before);
-	kvmreg_state_free(after);
 	guest_vm_destroy(&src);
-	guest_vm_destroy(&fresh);
-	guest_vm_destroy(&ran);
+}
+
+/* config, ISA_EXT, SBI_EXT: all fixed at the first run. */
+static bool is_configuration(uint64_t id)
+{
+	uint64_t type = id & 0xff000000ull;
+
+	return type == (1ull << 24) || type == (7ull << 24) ||
+	       type == (8ull << 24);
+}
+
+static bool is_other(uint64_t id)
+{
+	return !is_configuration(id);
 }
 
 /* The library's order writes the configuration (config, ISA and SBI
  * extensions) before the state it decides. */
 TEST(isa_registers_come_first_in_restore_order)
 {
-	struct guest_vm vm;
-	struct kvmreg_state *saved = NULL;
-	uint64_t *ids;
-	size_t n, last_isa = 0, first_other = SIZE_MAX;
-
 	NEED_KVM();
-	REQUIRE(guest_vm_create(&vm, 0, NULL) == 0, "vCPU");
-	REQUIRE(kvmreg_save(vm.vcpu, &saved) == 0, "%s", kvmreg_error());
-	n = kvmreg_state_count(saved);
-	ids = calloc(n + 1, sizeof(*ids));
-	REQUIRE(ids && kvmreg_restore_order(saved, ids) == 0, "%s",
-		kvmreg_error());
-	for (size_t i = 0; i < n; i++) {
-		uint64_t type = ids[i] & 0xff000000ull;
-
-		/* config, ISA_EXT, SBI_EXT: all fixed at the first run. */
-		if (type == (1ull << 24) || type == (7ull << 24) ||
-		    type == (8ull << 24))
-			last_isa = i;
-		else if (first_other == SIZE_MAX)
-			first_other = i;
-	}
-	EXPECT(last_isa < first_other,
-	       "a configuration register at %zu comes after state at %zu",
-	       last_isa, first_other);
-	free(ids);
-	kvmreg_state_free(saved);
-	guest_vm_destroy(&vm);
+	t_fixed_registers_come_first(is_configuration, is_other);
 }
 
 #else
