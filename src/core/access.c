@@ -745,7 +745,8 @@ static int kvmreg_state_arrays(const struct kvmreg_state *state, uint64_t **ids,
 			return kvmreg_set_error(-EINVAL,
 						"register %s (0x%016" PRIx64 ") has no value: %s",
 						name, id,
-						kvmreg_state_is_capture(state) ?
+						/* no values at all: a capture */
+						state->data_len == 0 ?
 						"the state is a capture, a register list without values" :
 						"a state to write has values for all its registers");
 		}
