@@ -123,6 +123,74 @@ TEST(rollback_that_read_everything_says_so)
 	kvmreg_scratch_destroy(&s);
 }
 
+#if defined(__x86_64__)
+/* Library ids of x86 struct members (docs/ids.md). */
+#define X86_CS	0x20506b0300000000ULL
+#define X86_CR4	0x20306b0200000003ULL
+#define X86_DR0	0x20306b0700000000ULL
+#define X86_DR7	0x20306b0700000007ULL
+#endif
+
+/*
+ * KVM refuses a struct (kvm_sregs2, kvm_debugregs) as a whole; the
+ * register named must be the member it objects to, not the first member
+ * of the batch, and the other members are written.
+ */
+TEST(refused_struct_write_names_the_member)
+{
+#if defined(__x86_64__)
+	struct kvmreg_scratch s;
+	struct kvmreg_state *st, *both;
+	uint8_t cs[32];
+	uint64_t bad_cr4 = 1ULL << 63, dr0 = 0x1000, bad_dr7 = 1ULL << 40, v;
+	int errs[2] = { 0, 0 };
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_get(s.vcpu, X86_CS, cs) == 0, "%s", kvmreg_error());
+	/* a real-mode code segment elsewhere: base 0x20000, selector 0x2000 */
+	memset(cs, 0, 8);
+	cs[2] = 0x02;
+	cs[12] = 0x00;
+	cs[13] = 0x20;
+	st = kvmreg_state_new(KVMREG_ARCH_X86_64);
+	REQUIRE(kvmreg_state_set(st, X86_CS, cs, 32) == 0);
+	REQUIRE(kvmreg_state_set(st, X86_CR4, &bad_cr4, 8) == 0);
+	both = kvmreg_state_dup(st);
+
+	/* Before the fix: "restoring cs (...)". */
+	EXPECT(kvmreg_restore(s.vcpu, st) < 0, "a reserved CR4 bit was taken");
+	EXPECT(strstr(kvmreg_error(), "restoring cr4 (0x20306b0200000003)"),
+	       "message: %s", kvmreg_error());
+	EXPECT(kvmreg_write(s.vcpu, both, errs) < 0);
+	EXPECT(strstr(kvmreg_error(), "writing cr4 ("), "message: %s",
+	       kvmreg_error());
+	EXPECT(errs[0] == 0 && errs[1] == -EINVAL, "errs cs %d, cr4 %d",
+	       errs[0], errs[1]);
+	EXPECT(kvmreg_get(s.vcpu, X86_CS, cs) == 0 && cs[2] == 0x02 &&
+	       cs[13] == 0x20, "cs was not written beside the refused cr4");
+	EXPECT(kvmreg_get(s.vcpu, X86_CR4, &v) == 0 && v == 0,
+	       "cr4 is 0x%" PRIx64, v);
+	kvmreg_state_free(st);
+	kvmreg_state_free(both);
+
+	st = kvmreg_state_new(KVMREG_ARCH_X86_64);
+	REQUIRE(kvmreg_state_set(st, X86_DR0, &dr0, 8) == 0);
+	REQUIRE(kvmreg_state_set(st, X86_DR7, &bad_dr7, 8) == 0);
+	EXPECT(kvmreg_restore(s.vcpu, st) < 0, "DR7 bits 63:32 were taken");
+	/* Before the fix: "restoring dr0 (...)". */
+	EXPECT(strstr(kvmreg_error(), "restoring dr7 (0x20306b0700000007)") &&
+	       strstr(kvmreg_error(), "put back as it was"),
+	       "message: %s", kvmreg_error());
+	EXPECT(kvmreg_get(s.vcpu, X86_DR0, &v) == 0 && v == 0,
+	       "dr0 is 0x%" PRIx64 " after the rolled-back restore", v);
+	kvmreg_state_free(st);
+	kvmreg_scratch_destroy(&s);
+#else
+	SKIP("struct ioctls are x86's");
+#endif
+}
+
 TEST(attach_refuses_what_is_not_a_vcpu)
 {
 	struct kvmreg_scratch s;
@@ -298,6 +366,7 @@ TEST_MAIN("misuse",
 	  CASE(writing_a_capture_names_its_first_register),
 	  CASE(rollback_says_what_it_could_not_put_back),
 	  CASE(rollback_that_read_everything_says_so),
+	  CASE(refused_struct_write_names_the_member),
 	  CASE(attach_refuses_what_is_not_a_vcpu),
 	  CASE(attach_refuses_another_process_vcpu),
 	  CASE(null_handles_and_outputs_are_refused_by_name),
