@@ -17,17 +17,21 @@ cat > "$dir/a.json" <<'EOF'
 EOF
 "$KVMREG" convert "$dir/a.json" "$dir/a.kvmreg" >/dev/null 2>&1
 
+# exited_saying CASE GOT WANT TEXT FILE: the command exited WANT and its
+# output (in FILE) says TEXT.
+exited_saying() {
+	if [ "$2" = "$3" ] && grep -qF -- "$4" "$5"; then pass "$1"; else
+		echo "    exited $2, not $3; said: $(cat "$5")"
+		fail "$1"
+	fi
+}
+
 # A FIFO without a writer: an error naming it, not a hang. `timeout`
 # only catches the hang (exit 124); the library gives up by itself.
 mkfifo "$dir/fifo"
-timeout 30 "$KVMREG" show "$dir/fifo" >/dev/null 2>"$dir/fifo.err"
-got=$?
-if [ "$got" = 1 ] && grep -q "fifo: a FIFO no process opened for writing" "$dir/fifo.err"; then
-	pass "fifo_without_writer_fails"
-else
-	echo "    show FIFO exited $got: $(cat "$dir/fifo.err")"
-	fail "fifo_without_writer_fails"
-fi
+timeout 30 "$KVMREG" show "$dir/fifo" >"$dir/fifo.out" 2>&1
+exited_saying "fifo_without_writer_fails" $? 1 \
+	"fifo: a FIFO no process opened for writing" "$dir/fifo.out"
 
 # The reader first, its writer a moment later, as a shell pipeline of
 # background jobs does it.
@@ -36,13 +40,8 @@ reader=$!
 sleep 0.2
 cat "$dir/a.kvmreg" > "$dir/fifo"
 wait $reader
-got=$?
-if [ "$got" = 0 ] && grep -q "arm64 state, saved on Linux 6.12.0-test, 2 registers" "$dir/fifo.out"; then
-	pass "fifo_with_late_writer_is_read"
-else
-	echo "    show FIFO with a writer exited $got: $(cat "$dir/fifo.out")"
-	fail "fifo_with_late_writer_is_read"
-fi
+exited_saying "fifo_with_late_writer_is_read" $? 0 \
+	"arm64 state, saved on Linux 6.12.0-test, 2 registers" "$dir/fifo.out"
 
 # Process substitution hands over a pipe that already has its writer.
 if [ -e /dev/fd/0 ]; then

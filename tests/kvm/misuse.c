@@ -289,31 +289,24 @@ TEST(null_handles_and_outputs_are_refused_by_name)
 	NEED_KVM();
 	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
 	REQUIRE(kvmreg_save(s.vcpu, &st) == 0, "%s", kvmreg_error());
-#define REFUSED(call, text)						\
-	do {								\
-		EXPECT((call) == -EINVAL, #call);			\
-		EXPECT(strstr(kvmreg_error(), text), #call ": %s",	\
-		       kvmreg_error());					\
-	} while (0)
-	REFUSED(kvmreg_save(NULL, &out), "kvmreg_save: vcpu is NULL");
-	REFUSED(kvmreg_save(s.vcpu, NULL), "kvmreg_save: out is NULL");
-	REFUSED(kvmreg_capture(s.vcpu, NULL), "kvmreg_capture: out is NULL");
-	REFUSED(kvmreg_restore(NULL, st), "kvmreg_restore: vcpu is NULL");
-	REFUSED(kvmreg_restore(s.vcpu, NULL), "kvmreg_restore: state is NULL");
-	REFUSED(kvmreg_restore_fresh(s.vcpu, NULL), "kvmreg_restore_fresh: state is NULL");
-	REFUSED(kvmreg_get(NULL, id, &v), "kvmreg_get: vcpu is NULL");
-	REFUSED(kvmreg_get(s.vcpu, id, NULL), "kvmreg_get: value is NULL");
-	REFUSED(kvmreg_set(s.vcpu, id, NULL), "kvmreg_set: value is NULL");
-	REFUSED(kvmreg_read(s.vcpu, NULL, 1, st, NULL), "kvmreg_read: ids is NULL");
-	REFUSED(kvmreg_read(s.vcpu, &id, 1, NULL, NULL), "kvmreg_read: state is NULL");
-	REFUSED(kvmreg_write(NULL, st, NULL), "kvmreg_write: vcpu is NULL");
-	REFUSED(kvmreg_write(s.vcpu, NULL, NULL), "kvmreg_write: state is NULL");
-	REFUSED(kvmreg_list_get(NULL, 0, &list), "kvmreg_list_get: vcpu is NULL");
-	REFUSED(kvmreg_list_get(s.vcpu, 0, NULL), "kvmreg_list_get: out is NULL");
-	REFUSED(kvmreg_list_get(s.vcpu, 0x40, &list), "unknown list flags 0x40");
-	REFUSED(kvmreg_scratch_create(0, NULL), "kvmreg_scratch_create: out is NULL");
-	REFUSED(kvmreg_scratch_create(0x100, &s), "unknown flags 0x100");
-#undef REFUSED
+	EXPECT_REFUSED(kvmreg_save(NULL, &out), -EINVAL, "kvmreg_save: vcpu is NULL");
+	EXPECT_REFUSED(kvmreg_save(s.vcpu, NULL), -EINVAL, "kvmreg_save: out is NULL");
+	EXPECT_REFUSED(kvmreg_capture(s.vcpu, NULL), -EINVAL, "kvmreg_capture: out is NULL");
+	EXPECT_REFUSED(kvmreg_restore(NULL, st), -EINVAL, "kvmreg_restore: vcpu is NULL");
+	EXPECT_REFUSED(kvmreg_restore(s.vcpu, NULL), -EINVAL, "kvmreg_restore: state is NULL");
+	EXPECT_REFUSED(kvmreg_restore_fresh(s.vcpu, NULL), -EINVAL, "kvmreg_restore_fresh: state is NULL");
+	EXPECT_REFUSED(kvmreg_get(NULL, id, &v), -EINVAL, "kvmreg_get: vcpu is NULL");
+	EXPECT_REFUSED(kvmreg_get(s.vcpu, id, NULL), -EINVAL, "kvmreg_get: value is NULL");
+	EXPECT_REFUSED(kvmreg_set(s.vcpu, id, NULL), -EINVAL, "kvmreg_set: value is NULL");
+	EXPECT_REFUSED(kvmreg_read(s.vcpu, NULL, 1, st, NULL), -EINVAL, "kvmreg_read: ids is NULL");
+	EXPECT_REFUSED(kvmreg_read(s.vcpu, &id, 1, NULL, NULL), -EINVAL, "kvmreg_read: state is NULL");
+	EXPECT_REFUSED(kvmreg_write(NULL, st, NULL), -EINVAL, "kvmreg_write: vcpu is NULL");
+	EXPECT_REFUSED(kvmreg_write(s.vcpu, NULL, NULL), -EINVAL, "kvmreg_write: state is NULL");
+	EXPECT_REFUSED(kvmreg_list_get(NULL, 0, &list), -EINVAL, "kvmreg_list_get: vcpu is NULL");
+	EXPECT_REFUSED(kvmreg_list_get(s.vcpu, 0, NULL), -EINVAL, "kvmreg_list_get: out is NULL");
+	EXPECT_REFUSED(kvmreg_list_get(s.vcpu, 0x40, &list), -EINVAL, "unknown list flags 0x40");
+	EXPECT_REFUSED(kvmreg_scratch_create(0, NULL), -EINVAL, "kvmreg_scratch_create: out is NULL");
+	EXPECT_REFUSED(kvmreg_scratch_create(0x100, &s), -EINVAL, "unknown flags 0x100");
 	EXPECT(out == (struct kvmreg_state *)1 && list == (struct kvmreg_list *)1,
 	       "an output changed by a refused call");
 	EXPECT(kvmreg_vcpu_arch(NULL) == KVMREG_ARCH_NONE);
