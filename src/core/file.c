@@ -375,13 +375,21 @@ static int write_all(int fd, const void *buf, size_t len)
  * behind: named for a process that no longer exists. This process's own
  * (another thread's save in flight) and a live process's are left alone.
  */
+/* The directory path is in, as a string of its own; NULL if no memory. */
+static char *directory_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return !slash ? strdup(".") : slash == path ? strdup("/") :
+	       strndup(path, (size_t)(slash - path));
+}
+
 static void remove_stale_temps(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	size_t base_len = strlen(base);
-	char *dir_path = !slash ? strdup(".") : slash == path ? strdup("/") :
-			 strndup(path, (size_t)(slash - path));
+	char *dir_path = directory_of(path);
 	DIR *dir = dir_path ? opendir(dir_path) : NULL;
 	struct dirent *e;
 
@@ -417,22 +425,49 @@ static void remove_stale_temps(const char *path)
 }
 
 /*
+ * Give the unnamed file fd (O_TMPFILE) the name tmp. AT_EMPTY_PATH needs
+ * CAP_DAC_READ_SEARCH; the /proc link does not.
+ */
+static int link_unnamed(int fd, const char *tmp)
+{
+	char proc[64];
+
+	if (!linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH))
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW);
+}
+
+/*
  * Write buf to path atomically: a temporary file beside it, flushed, then
  * renamed over it. A crash or a full disk leaves the old file, never half
- * of a new one; a writer killed before its rename leaves its temporary
- * file, which the next save of path removes.
+ * of a new one. The data goes into an unnamed file (O_TMPFILE) that gets
+ * its temporary name only after fsync, just before the rename, so a writer
+ * killed mid-save almost never leaves a file behind; one that does (or a
+ * file system without O_TMPFILE, which takes a named file from the start)
+ * leaves a temporary file that the next save of path removes.
  */
 int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 {
 	static atomic_uint serial;
-	char *tmp;
+	char *tmp, *dir;
 	size_t n = strlen(path) + 64;
-	int fd = -1, err;
+	int fd = -1, err, unnamed;
+	bool named = false;	/* tmp is a name this call made */
 
 	tmp = malloc(n);
-	if (!tmp)
+	dir = directory_of(path);
+	if (!tmp || !dir) {
+		free(tmp);
+		free(dir);
 		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
 	remove_stale_temps(path);
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	free(dir);
+	unnamed = fd >= 0;
 	for (int tries = 0; fd < 0 && tries < 100; tries++) {
 		snprintf(tmp, n, "%s" TMP_INFIX "%ld.%u", path, (long)getpid(),
 			 atomic_fetch_add(&serial, 1));
@@ -446,15 +481,27 @@ int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 		free(tmp);
 		return err;
 	}
+	named = !unnamed;
 	err = write_all(fd, buf, len);
 	if (!err && fsync(fd))
 		err = -errno;
+	for (int tries = 0; !err && unnamed; tries++) {
+		snprintf(tmp, n, "%s" TMP_INFIX "%ld.%u", path, (long)getpid(),
+			 atomic_fetch_add(&serial, 1));
+		if (!link_unnamed(fd, tmp)) {
+			named = true;
+			break;
+		}
+		if (errno != EEXIST || tries == 100)
+			err = -errno;
+	}
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
 		err = -errno;
 	if (err) {
-		unlink(tmp);
+		if (named)
+			unlink(tmp);
 		kvmreg_set_error(err, "%s: %s", path, strerror(-err));
 	}
 	free(tmp);
