@@ -348,13 +348,13 @@ int kvmreg_state_encode(const struct kvmreg_state *state, void **buf,
 int kvmreg_state_decode(const void *buf, size_t len,
 			struct kvmreg_state **out);
 /* Encode into a temporary file beside path and rename it over path: all or
- * nothing. */
+ * nothing. It also removes the temporary files beside path that writers
+ * killed before their rename left (those of processes that no longer
+ * exist). */
 int kvmreg_state_save_file(const struct kvmreg_state *state, const char *path);
 /* Read a snapshot, or the JSON of kvmreg_state_to_json() (a file whose
  * first non-blank byte is '{'). Messages start with the path. A FIFO gets
- * 2 seconds for a writer to open it (-ETIMEDOUT), never a hang in open(2).
- * A save also removes the temporary files beside path that writers killed
- * before their rename left (named for a process that no longer exists). */
+ * 2 seconds for a writer to open it (-ETIMEDOUT), never a hang in open(2). */
 int kvmreg_state_load_file(const char *path, struct kvmreg_state **out);
 /* Whether no entry has a value: a register list with sizes, made by
  * kvmreg_capture() or by kvmreg_state_set(state, id, NULL, size). An empty
