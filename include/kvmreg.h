@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 #define KVMREG_VERSION_MAJOR 0
-#define KVMREG_VERSION_MINOR 1
+#define KVMREG_VERSION_MINOR 2
 
 /* ------------------------------------------------------------------ */
 /* Architectures                                                       */
@@ -88,8 +88,9 @@ enum kvmreg_arch kvmreg_arch_of_id(uint64_t id);
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
-/* The message of the last failed call in this thread ("" if none); never
- * NULL. Successful calls leave it unchanged. */
+/* The message of the last failed call in this thread ("" if none; never
+ * NULL). A successful call leaves it unchanged, like errno: read it right
+ * after a call returned an error. */
 const char *kvmreg_error(void);
 
 /* ------------------------------------------------------------------ */

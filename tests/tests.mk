@@ -54,10 +54,11 @@ check-cli: all
 -include kernel/kernel.mk
 -include bench/bench.mk
 
-# The man pages are generated from the header; stale pages fail the check.
+# The man pages are written by hand; man/lint-pages fails when a public
+# function has no page, a page documents another function, a .so link is
+# broken or groff/mandoc warn.
 check-unit: check-man-pages
 .PHONY: check-man-pages
 check-man-pages:
-	@mkdir -p $(BUILD)/results; tmp=$$(mktemp -d) && cp -r include tools man $$tmp/ && rm -f $$tmp/man/kvmreg_*.3 && (cd $$tmp && tools/gen-man >/dev/null) && \
-	if diff -r -q $$tmp/man man >/dev/null; then echo "PASS unit.man_pages_current" | tee -a $(BUILD)/results/unit.log; \
-	else echo "FAIL unit.man_pages_current: run tools/gen-man and commit man/" | tee -a $(BUILD)/results/unit.log; rm -rf $$tmp; exit 1; fi; rm -rf $$tmp
+	@mkdir -p $(BUILD)/results; man/lint-pages > $(BUILD)/results/unit.man.out; st=$$?; \
+	cat $(BUILD)/results/unit.man.out; cat $(BUILD)/results/unit.man.out >> $(BUILD)/results/unit.log; exit $$st

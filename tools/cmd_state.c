@@ -162,9 +162,8 @@ int cmd_show(int argc, char **argv)
 
 		kvmreg_state_at(s, i, &id, &value);
 		cli_reg_name(arch, id, KVMREG_NAME_SHORT, name, sizeof(name));
-		if (value)
-			kvmreg_value_format(value, kvmreg_id_size(id), text,
-					    sizeof(text));
+		if (value)	/* x86 segments and tables by field */
+			cli_value_text(arch, id, value, text, sizeof(text));
 		printf("0x%016" PRIx64 "  %-32s %4zu%s%s%s\n", id, name,
 		       kvmreg_id_size(id), value ? "  " : "", text,
 		       kvmreg_id_is_volatile(arch, id) ? "  (volatile)" : "");
@@ -272,7 +271,7 @@ int cmd_diff(int argc, char **argv)
 		       n[KVMREG_DIFF_VALUE], n[KVMREG_DIFF_ONLY_A],
 		       n[KVMREG_DIFF_ONLY_B], n[KVMREG_DIFF_SIZE], d->same);
 	else
-		printf("same: %zu registers\n", d->same);
+		printf("same: %zu register%s\n", d->same, d->same == 1 ? "" : "s");
 	if (d->unvalued)
 		printf("not compared: %zu registers without a value on one side (a capture)\n",
 		       d->unvalued);
@@ -388,8 +387,9 @@ int cmd_compat(int argc, char **argv)
 		printf("compatible: every register of the state exists on the host, with its size; %zu only on the host keep their reset values\n",
 		       c->extra);
 	else
-		printf("compatible: the same %zu registers, with the same sizes\n",
-		       kvmreg_state_count(state));
+		printf("compatible: the same %zu register%s, with the same sizes\n",
+		       kvmreg_state_count(state),
+		       kvmreg_state_count(state) == 1 ? "" : "s");
 	status = incompatible ? EXIT_NO : 0;
 out:
 	kvmreg_compat_free(c);

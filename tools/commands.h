@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The kvmreg subcommands: argv[0] is the subcommand's name. Each returns
- * 0 on success, 1 on a runtime error, 2 on bad usage. */
+/* The kvmreg subcommands: argv[0] is the subcommand's name. Each returns an
+ * exit status of enum cli_exit (tools/cli.h). */
 #ifndef KVMREG_TOOLS_COMMANDS_H
 #define KVMREG_TOOLS_COMMANDS_H
 
-#include "kvmreg.h"
+#include "cli.h"
+#include "options.h"
 
-/* tools/kvmreg.c */
+/* tools/cmd_list.c */
 int cmd_list(int argc, char **argv);
+/* tools/cmd_regs.c */
 int cmd_decode(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_get(int argc, char **argv);
@@ -23,40 +25,10 @@ int cmd_capture(int argc, char **argv);
 int cmd_compat(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 
-/* Shared by the commands (tools/kvmreg.c). */
-extern const char *kvmreg_program;
-/* Print "kvmreg <cmd>: <message>" on stderr; returns status. */
-int cli_fail(int status, const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* Open a scratch vCPU on this host, or print why not; 0 or 1. */
-int cli_scratch(const char *cmd, unsigned int flags,
-		struct kvmreg_scratch *scratch);
-/* Parse an --arch value; prints the error; KVMREG_ARCH_NONE on failure. */
-enum kvmreg_arch cli_arch(const char *cmd, const char *name);
-
-/* tools/options.c: the options the commands share. */
-struct cli_opts {
-	enum kvmreg_arch arch;		/* --arch, else this host's */
-	int arch_given;
-	enum kvmreg_name_style style;	/* --macro */
-	int json;
-	int fallback;
-	int no_values;
-	int ignore_volatile;
-	int strict;
-	unsigned int scratch_flags;	/* --sve, --pmu */
-	const char *features;
-};
-/*
- * Parse the options named in allowed (long names, space separated) and
- * check that min_args..max_args operands follow (max_args -1: any number).
- * Returns -1 to go on, else an exit status (0 after --help).
- */
-int cli_parse_opts(int argc, char **argv, const char *allowed,
-		   const char *usage, int min_args, int max_args,
-		   struct cli_opts *o);
-/* The short or macro name of id, or its hex form if it has none. */
-void cli_reg_name(enum kvmreg_arch arch, uint64_t id,
-		  enum kvmreg_name_style style, char *buf, size_t len);
+/* tools/cmd_list.c: a register list as a table (or JSON), in its own order
+ * (the fallback table's is restore order); values and errs (count of list)
+ * may be NULL. */
+void cli_print_list(const struct cli_opts *o, const struct kvmreg_list *list,
+		    const struct kvmreg_state *values, const int *errs);
 
 #endif /* KVMREG_TOOLS_COMMANDS_H */

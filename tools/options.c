@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
-/* The options every kvmreg command shares, parsed in one place. */
+/*
+ * The options every kvmreg command shares, parsed in one place: which a
+ * command takes, its operand count, --help and the usage line. Builds on
+ * cli.c (errors, --arch); the commands build on this.
+ */
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "cli.h"
+#include "options.h"
 
 enum { OPT_HELP = 'h', OPT_ARCH = 'a', OPT_MACRO = 'm', OPT_JSON = 'j',
        OPT_FALLBACK = 0x100, OPT_NO_VALUES, OPT_SVE, OPT_PMU, OPT_FEATURES,
-       OPT_IGNORE_VOLATILE, OPT_STRICT };
+       OPT_IGNORE_VOLATILE, OPT_STRICT, OPT_GROUP };
 
 static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -23,6 +27,7 @@ static const struct option long_opts[] = {
 	{ "features", required_argument, NULL, OPT_FEATURES },
 	{ "ignore-volatile", no_argument, NULL, OPT_IGNORE_VOLATILE },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "group", required_argument, NULL, OPT_GROUP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -37,14 +42,14 @@ static int allowed_option(const char *allowed, const char *name)
 	return 0;
 }
 
-static int usage_error(const char *cmd, const char *usage)
+/* The usage line, and where the rest is: the error itself came first. */
+static int usage_error(const char *usage)
 {
 	const char *nl = strchr(usage, '\n');
 
 	fprintf(stderr, "usage: %s %.*s\n", kvmreg_program,
 		nl ? (int)(nl - usage) : (int)strlen(usage), usage);
-	return 2;
-	(void)cmd;
+	return CLI_USAGE;
 }
 
 int cli_parse_opts(int argc, char **argv, const char *allowed,
@@ -66,18 +71,18 @@ int cli_parse_opts(int argc, char **argv, const char *allowed,
 				name = opt->name;
 		if (c == '?' || c == ':' || !name ||
 		    (c != OPT_HELP && !allowed_option(allowed, name))) {
-			cli_fail(2, cmd, "unknown or incomplete option '%s'",
+			cli_fail(CLI_USAGE, cmd, "unknown or incomplete option '%s'",
 				 argv[optind - 1]);
-			return usage_error(cmd, usage);
+			return usage_error(usage);
 		}
 		switch (c) {
 		case OPT_HELP:
 			printf("usage: %s %s\n", kvmreg_program, usage);
-			return 0;
+			return CLI_OK;
 		case OPT_ARCH:
 			o->arch = cli_arch(cmd, optarg);
 			if (o->arch == KVMREG_ARCH_NONE)
-				return 2;
+				return CLI_USAGE;
 			o->arch_given = 1;
 			break;
 		case OPT_MACRO:
@@ -107,23 +112,19 @@ int cli_parse_opts(int argc, char **argv, const char *allowed,
 		case OPT_STRICT:
 			o->strict = 1;
 			break;
+		case OPT_GROUP:
+			o->groups = optarg;
+			break;
 		}
 	}
 	n = argc - optind;
 	if (n < min_args) {
-		cli_fail(2, cmd, "missing argument");
-		return usage_error(cmd, usage);
+		cli_fail(CLI_USAGE, cmd, "missing argument");
+		return usage_error(usage);
 	}
 	if (max_args >= 0 && n > max_args) {
-		cli_fail(2, cmd, "unexpected argument '%s'", argv[optind + max_args]);
-		return usage_error(cmd, usage);
+		cli_fail(CLI_USAGE, cmd, "unexpected argument '%s'", argv[optind + max_args]);
+		return usage_error(usage);
 	}
 	return -1;
-}
-
-void cli_reg_name(enum kvmreg_arch arch, uint64_t id,
-		  enum kvmreg_name_style style, char *buf, size_t len)
-{
-	if (kvmreg_id_name(arch, id, style, buf, len) < 0)
-		snprintf(buf, len, "0x%016" PRIx64, id);
 }

@@ -121,3 +121,22 @@ blessed_stand_in() {
 	: > "$dir/include/pmu.h" &&
 	: > "$dir/include/test_util.h"
 }
+
+# apply_on_top NAME PATCH...: git am patches that are not part of the series
+# (kernel/kunit/) on the tree prepare_tree made: "$stage.NAME". Returns 1,
+# the tree left with the series alone, if they do not apply.
+apply_on_top() {
+	local name=$1
+	shift
+	if in_chroot bash -euo pipefail -c '
+		cd "$1"; shift
+		git am -q "$@" || { git am --abort; exit 1; }
+		git log --oneline -"$#"
+	' am-on-top "$tree" "$@" > "$logs/am-$name.log" 2>&1; then
+		pass "$name"
+	else
+		fail "$name" "git am of $(basename -a "$@" | tr '\n' ' ')on the series failed" \
+			"$logs/am-$name.log"
+		return 1
+	fi
+}

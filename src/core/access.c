@@ -671,7 +671,7 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	KVMREG_NEED_ARG(state, "state");
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
-					"a %s state cannot hold registers of a %s vCPU",
+					"the state is %s, the vCPU %s: a state holds registers of one architecture",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					vcpu->driver->name);
 	err = read_repeat(vcpu, ids, n, state, errs);
@@ -769,7 +769,7 @@ KVMREG_EXPORT int kvmreg_write(struct kvmreg_vcpu *vcpu,
 	KVMREG_NEED_ARG(state, "state");
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
-					"a %s state cannot be written to a %s vCPU",
+					"the state is %s, the vCPU %s: a state is written to a vCPU of its architecture",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					vcpu->driver->name);
 	err = kvmreg_state_arrays(state, &ids, &vals);

@@ -186,7 +186,7 @@ KVMREG_EXPORT int kvmreg_state_diff(const struct kvmreg_state *a,
 	*out = NULL;
 	if (a->arch != b->arch)
 		return kvmreg_set_error(-EINVAL,
-					"cannot compare a %s state with a %s state",
+					"cannot compare states of two architectures: %s and %s",
 					kvmreg_arch_name(a->arch),
 					kvmreg_arch_name(b->arch));
 	d = calloc(1, sizeof(*d));

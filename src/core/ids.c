@@ -115,7 +115,7 @@ static const struct kvmreg_arch_driver *driver_for(enum kvmreg_arch arch,
 	}
 	if ((id & KVM_REG_ARCH_MASK) != d->kvm_reg_arch) {
 		kvmreg_set_error(-EINVAL,
-				 "id 0x%016" PRIx64 " is not a %s id (its architecture field is 0x%02" PRIx64 ", %s ids have 0x%02" PRIx64 ")",
+				 "id 0x%016" PRIx64 " does not belong to %s (its architecture field is 0x%02" PRIx64 ", %s ids have 0x%02" PRIx64 ")",
 				 id, d->name, (uint64_t)((id & KVM_REG_ARCH_MASK) >> 56),
 				 d->name, (uint64_t)(d->kvm_reg_arch >> 56));
 		return NULL;
@@ -224,7 +224,7 @@ KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
 		err = parse_with(d, name, id);
 		if (err == -ENOENT)
 			return kvmreg_set_error(-EINVAL,
-						"'%s' is not a %s register name",
+						"'%s' names no %s register",
 						name, d->name);
 		return err;
 	}

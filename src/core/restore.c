@@ -336,7 +336,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 
 	if (kvmreg_state_arch(state) != d->arch)
 		return kvmreg_set_error(-EINVAL,
-					"a %s state cannot be restored into a %s vCPU",
+					"the state is %s, the vCPU %s: a state is restored into a vCPU of its architecture",
 					kvmreg_arch_name(kvmreg_state_arch(state)),
 					d->name);
 	if (kvmreg_state_count(state) == 0)

@@ -8,13 +8,11 @@
 VMM=${TINY_VMM:-${BUILD:-build}/examples/tiny_vmm}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/kvmreg-cli-vmm.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-skipped=0
-skip() { echo "SKIP cli.$test_name.$1: $2"; skipped=$((skipped + 1)); }
 
 if [ "$(uname -m)" != x86_64 ]; then
 	skip all "the example guest is x86_64 code; this is $(uname -m)"
-	echo "# $test_name: 0 passed, 0 failed, $skipped skipped"
-	exit 0
+	finish
+	exit
 fi
 if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	if [ "${CI:-}" = true ] || [ "${KVMREG_REQUIRE_KVM:-}" = 1 ]; then
@@ -22,8 +20,7 @@ if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 	else
 		skip all "*** NO KVM *** /dev/kvm is not accessible"
 	fi
-	echo "# $test_name: $passed passed, $failed failed, $skipped skipped"
-	[ "$failed" -eq 0 ]
+	finish
 	exit
 fi
 
@@ -93,5 +90,4 @@ expect_stderr "RAM file of the wrong size is named" "short.ram" "$VMM" --resume 
 expect_exit 2 "usage error" "$VMM" --after 5
 expect_exit 2 "unknown option" "$VMM" --bogus 1
 
-echo "# $test_name: $passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+finish

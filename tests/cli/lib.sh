@@ -4,6 +4,8 @@ KVMREG=${KVMREG:-${BUILD:-build}/kvmreg}
 test_name=$(basename "$0" .sh)
 passed=0
 failed=0
+skipped=0
+skip() { echo "SKIP cli.$test_name.$1: $2"; skipped=$((skipped + 1)); }
 pass() { echo "PASS cli.$test_name.$1"; passed=$((passed + 1)); }
 fail() { echo "FAIL cli.$test_name.$1"; failed=$((failed + 1)); }
 check() {
@@ -28,6 +30,6 @@ expect_stderr() {
 		echo "    '$*' did not say '$want' on stderr"; fail "$what"; fi
 }
 finish() {
-	echo "# $test_name: $passed passed, $failed failed, 0 skipped"
+	echo "# $test_name: $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 }

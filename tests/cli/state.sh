@@ -8,7 +8,6 @@
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/kvmreg-cli-state.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-skip() { echo "SKIP cli.$test_name.$1: $2"; }
 
 # An arm64 state: x0, pc, v0 (128 bits), MPIDR_EL1, as hand-written JSON.
 state_json() {	# pc-value extra-register-json

@@ -113,7 +113,7 @@ TEST(errors_name_the_register)
 	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
 	before = kvmreg_vcpu_ioctl_count(s.vcpu);
 	EXPECT(kvmreg_get(s.vcpu, foreign, value) == -EINVAL, "foreign id accepted");
-	EXPECT(strstr(kvmreg_error(), "is not a") != NULL, "message: %s", kvmreg_error());
+	EXPECT(strstr(kvmreg_error(), "does not belong to") != NULL, "message: %s", kvmreg_error());
 	EXPECT(kvmreg_vcpu_ioctl_count(s.vcpu) == before, "a foreign id reached the kernel");
 	kvmreg_scratch_destroy(&s);
 }

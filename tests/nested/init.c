@@ -260,13 +260,57 @@ static const struct cli_check cli_checks[] = {
 	{ "capture", { "capture", "/tmp/host.capture" }, 0, 0 },
 	{ "compat", { "compat", "/tmp/a.kvmreg", "/tmp/host.capture" }, 0, 0 },
 	{ "order", { "order" }, 0, 100 },
+	/* list grouped and filtered, get and set, on this arch's names */
+	{ "list_group_core", { "list", "--group", "core" }, 0, 30 },
+	{ "list_glob", { "list", "core.*" }, 0, 30 },
+	{ "get_pc", { "get", "core.pc" }, 0, 1 },
+	{ "set_pc", { "set", "core.pc=0x1000" }, 0, 1 },
+#ifdef __aarch64__
+	{ "list_general_registers_first",
+	  { "list", "--no-values", "MPIDR_EL1", "core.pc" }, 0, 5 },
+#else
+	{ "list_general_registers_first",
+	  { "list", "--no-values", "csr.sstatus", "core.pc" }, 0, 5 },
+#endif
 };
+
+/* What some checks' output (its last 1 KiB) must hold, in this order. */
+static const struct {
+	const char *check;
+	const char *want[3];
+} cli_wants[] = {
+	{ "set_pc", { "core.pc = 0x0000000000001000 (was " } },
+#ifdef __aarch64__
+	{ "list_general_registers_first",
+	  { "\ncore: 1 register\n", "\nsysreg: 1 register\n" } },
+#else
+	{ "list_general_registers_first",
+	  { "\ncore: 1 register\n", "\ncsr: 1 register\n" } },
+#endif
+};
+
+/* Whether out holds what cli_wants asks of the check, in order. */
+static int holds_in_order(const char *out, const char *check)
+{
+	const char *const *want = NULL;
+
+	for (size_t i = 0; i < sizeof(cli_wants) / sizeof(cli_wants[0]); i++)
+		if (!strcmp(cli_wants[i].check, check))
+			want = cli_wants[i].want;
+	for (size_t i = 0; want && i < 3 && want[i]; i++) {
+		out = strstr(out, want[i]);
+		if (!out)
+			return 0;
+		out += strlen(want[i]);
+	}
+	return 1;
+}
 
 static void run_cli_check(const struct cli_check *c)
 {
 	const char *argv[8] = { CLI_PATH };
 	char buf[4096], tail[1024] = "";
-	int pipefd[2], status = 0, lines = 0;
+	int pipefd[2], status = 0, lines = 0, wanted;
 	size_t tail_len = 0;
 	pid_t pid;
 	ssize_t n;
@@ -297,23 +341,25 @@ static void run_cli_check(const struct cli_check *c)
 		}
 	}
 	tail[tail_len] = '\0';
+	wanted = holds_in_order(tail, c->name);
 	close(pipefd[0]);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
 		result("cli", 0, c->name, "could not run " CLI_PATH);
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == c->exit_status &&
-	    lines >= c->min_lines) {
+	    lines >= c->min_lines && wanted) {
 		result("cli", 1, c->name, "%d lines", lines);
 		return;
 	}
 	for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
 		say("    | %s", line);
 	result("cli", 0, c->name,
-	       "kvmreg %s ...: %s %d (want %d), %d lines (want >= %d)",
+	       "kvmreg %s ...: %s %d (want %d), %d lines (want >= %d)%s",
 	       c->argv[0], WIFEXITED(status) ? "exit" : "signal",
 	       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-	       c->exit_status, lines, c->min_lines);
+	       c->exit_status, lines, c->min_lines,
+	       wanted ? "" : ", not the lines wanted");
 }
 
 static void run_cli_checks(void)

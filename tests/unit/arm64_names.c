@@ -445,8 +445,8 @@ TEST(malformed_names_rejected)
 		{ "KVM_REG_ARM64 | BOGUS", "'BOGUS' is not an arm64 uapi macro" },
 		{ "KVM_REG_ARM64_SVE_ZREG(32, 0)", "n 0-31" },
 		{ "KVM_REG_ARM_FW_REG(0x10000)", "0-0xffff" },
-		{ "NOT_A_REGISTER_EL1", "not a arm64 register name" },
-		{ "S3_8_C0_C0_0", "not a arm64 register name" },
+		{ "NOT_A_REGISTER_EL1", "names no arm64 register" },
+		{ "S3_8_C0_C0_0", "names no arm64 register" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -314,7 +314,7 @@ PROPERTY(bit_flips_named_or_refused)
 
 		PROP(kvmreg_id_check(drv->arch, other_arch) == -EINVAL,
 		     "%s: 0x%016" PRIx64 " accepted", drv->name, other_arch);
-		snprintf(want, sizeof(want), "not a %s id", drv->name);
+		snprintf(want, sizeof(want), "does not belong to %s", drv->name);
 		PROP(strstr(kvmreg_error(), want), "%s: 0x%016" PRIx64 ": '%s'",
 		     drv->name, other_arch, kvmreg_error());
 		check_or_refuse(drv, other_arch, "other arch");

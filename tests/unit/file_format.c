@@ -401,7 +401,7 @@ TEST(foreign_id_rejected)
 	put64(buf + 96, X86_ID);
 	fix_crc(buf, len);
 	EXPECT(rejects(buf, len, "snapshot entry 0"));
-	EXPECT(strstr(kvmreg_error(), "not a arm64 id") ||
+	EXPECT(strstr(kvmreg_error(), "does not belong to arm64") ||
 	       strstr(kvmreg_error(), "arm64"), "%s", kvmreg_error());
 	free(buf);
 }

@@ -185,19 +185,19 @@ TEST(malformed_names_are_rejected)
 		const char *name;
 		const char *says;
 	} bad[] = {
-		{ PPC, "KVM_REG_PPC_FOO", "not a ppc register macro" },
+		{ PPC, "KVM_REG_PPC_FOO", "names no ppc register macro" },
 		{ PPC, "KVM_REG_PPC_FPR(32)", "KVM_REG_PPC_FPR takes 0..31" },
-		{ PPC, "KVM_REG_PPC_FPR(x)", "not a ppc register macro" },
+		{ PPC, "KVM_REG_PPC_FPR(x)", "names no ppc register macro" },
 		{ PPC, "fpr32", "fpr0..31" },
 		{ PPC, "tm_vsr64", "tm_vsr0..63" },
-		{ PPC, "nonsense", "not a ppc register name" },
+		{ PPC, "nonsense", "names no ppc register" },
 		{ MIPS, "KVM_REG_MIPS_CP0_MAAR(64)", "takes 0..63" },
 		{ MIPS, "KVM_REG_MIPS_R32", "KVM_REG_MIPS_R takes 0..31" },
 		{ MIPS, "r32", "r0..31" },
 		{ MIPS, "fpr_64_32", "fpr_64_0..31" },
-		{ MIPS, "fpr_645", "not a mips register name" },
-		{ S390, "KVM_REG_S390_TODPRX", "not a s390 register macro" },
-		{ S390, "todp", "not a s390 register name" },
+		{ MIPS, "fpr_645", "names no mips register" },
+		{ S390, "KVM_REG_S390_TODPRX", "names no s390 register macro" },
+		{ S390, "todp", "names no s390 register" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -297,7 +297,7 @@ TEST(arch_names_and_no_fallback)
 	}
 	/* The wrong arch for an id says whose it is. */
 	EXPECT(kvmreg_id_check(PPC, KVM_REG_S390_GBEA) == -EINVAL &&
-	       strstr(kvmreg_error(), "not a ppc id"), "%s", kvmreg_error());
+	       strstr(kvmreg_error(), "does not belong to ppc"), "%s", kvmreg_error());
 }
 
 TEST_MAIN("other_arch_names",

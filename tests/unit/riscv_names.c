@@ -424,7 +424,7 @@ TEST(malformed_ids_are_rejected)
 		EXPECT(!fault, "%s", fault);
 	}
 	EXPECT(kvmreg_id_check(RV, 0x6030000000100000ULL) == -EINVAL &&
-	       strstr(kvmreg_error(), "not a riscv64 id"), "%s",
+	       strstr(kvmreg_error(), "does not belong to riscv64"), "%s",
 	       kvmreg_error());
 }
 
@@ -484,7 +484,7 @@ static const struct bad_name bad_names[] = {
 	{ "isa_ext.multi_en.2", "numbered 0..1" },
 	{ "isa_ext.zzz", "no isa_ext register named 'zzz'" },
 	{ "sbi_ext.nope", "no sbi_ext register" },
-	{ "nothing.here", "not a riscv64 register name" },
+	{ "nothing.here", "names no riscv64 register" },
 	{ "KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CORE | KVM_REG_RISCV_CSR_REG(sstatus)",
 	  "belongs with KVM_REG_RISCV_CSR" },
 	{ "KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_AIA_REG(siselect)",

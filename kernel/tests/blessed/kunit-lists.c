@@ -13,10 +13,10 @@
  * Linked with the selftest's own loongarch/get-reg-list.c from the patched
  * tree (through the stand-in kvm_util.h beside this file, as compare.c is),
  * so the blessed lists are the ones the series tests. The selftest has a
- * configuration for the base guest, LBT, PMU with 1 to 4 counters, MSGINT
- * and all of them; a feature set without one (LBT with a PMU, say) gets the
- * concatenation of its sublists, in the order the selftest's all-feature
- * configuration puts them, which its header comment says is the list.
+ * configuration for the base guest, MSGINT, LBT and both; a PMU adds no
+ * register, so a feature set is looked up by its MSGINT and LBT alone, and
+ * one the selftest has no configuration for would get its sublists in the
+ * order of the selftest's widest configuration, which is the kernel's.
  *
  * Usage: kunit-lists FILE...  where each FILE is <features>.txt ("pmu=2,lbt",
  * pmu=0 for no PMU) holding one id a line, in list order.
@@ -87,12 +87,9 @@ static int parse_features(const char *text, struct features *f)
 	return ret;
 }
 
-/* A selftest sublist's feature, from its name: base, lbt, pmuN, msgint. */
+/* A selftest sublist's feature, from its name: base, lbt, msgint. */
 static int sublist_feature(const struct vcpu_reg_sublist *s, struct features *f)
 {
-	unsigned int counters;
-	char extra;
-
 	if (!strcmp(s->name, "base"))
 		return 0;
 	if (!strcmp(s->name, "lbt")) {
@@ -103,16 +100,13 @@ static int sublist_feature(const struct vcpu_reg_sublist *s, struct features *f)
 		f->msgint = true;
 		return 0;
 	}
-	if (sscanf(s->name, "pmu%u%c", &counters, &extra) == 1) {
-		f->pmu = counters;
-		return 0;
-	}
 	return -1;
 }
 
+/* The PMU adds no register to the list: only MSGINT and LBT tell lists apart */
 static bool same_features(const struct features *a, const struct features *b)
 {
-	return a->pmu == b->pmu && a->lbt == b->lbt && a->msgint == b->msgint;
+	return a->lbt == b->lbt && a->msgint == b->msgint;
 }
 
 static int config_features(struct vcpu_reg_list *c, struct features *f)
@@ -136,22 +130,10 @@ static int append(struct id_list *out, const struct vcpu_reg_sublist *s)
 	return 0;
 }
 
-/* The selftest's sublist named name ("pmu3"), from any configuration. */
-static const struct vcpu_reg_sublist *find_sublist(const char *name)
-{
-	struct vcpu_reg_sublist *s;
-
-	for (int i = 0; i < vcpu_configs_n; i++)
-		for_each_sublist(vcpu_configs[i], s)
-			if (!strcmp(s->name, name))
-				return s;
-	return NULL;
-}
-
 /*
- * The selftest's blessed list for f: its configuration with exactly these
+ * The selftest's blessed list for f: its configuration with the same
  * features, else the sublists of the configuration with the most features,
- * each base one and those f has (pmuN for pmuM), in that order.
+ * each base one and those f has, in that order.
  */
 static int blessed_list(const struct features *f, struct id_list *out)
 {
@@ -159,7 +141,6 @@ static int blessed_list(const struct features *f, struct id_list *out)
 	size_t widest_n = 0, pos = 0;
 	struct vcpu_reg_sublist *s;
 	struct features cf;
-	char pmu_name[16];
 
 	out->n = 0;
 	for (int i = 0; i < vcpu_configs_n; i++) {
@@ -192,7 +173,6 @@ static int blessed_list(const struct features *f, struct id_list *out)
 
 	pos = snprintf(out->origin, sizeof(out->origin),
 		       "no configuration of its own in the selftest: its sublists");
-	snprintf(pmu_name, sizeof(pmu_name), "pmu%u", f->pmu);
 	for_each_sublist(widest, s) {
 		const struct vcpu_reg_sublist *take = NULL;
 		struct features sf = { 0 };
@@ -205,8 +185,6 @@ static int blessed_list(const struct features *f, struct id_list *out)
 			take = f->lbt ? s : NULL;
 		else if (sf.msgint)
 			take = f->msgint ? s : NULL;
-		else if (f->pmu && !(take = find_sublist(pmu_name)))
-			return -1;
 		if (!take)
 			continue;
 		if (append(out, take))

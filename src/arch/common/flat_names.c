@@ -156,7 +156,7 @@ static int parse_macro(const struct kvmreg_flat_arch *a, const char *name,
 		return 0;
 	}
 	return kvmreg_set_error(-EINVAL,
-				"'%s' is not a %s register macro of Linux 7.2",
+				"'%s' names no %s register macro of Linux 7.2",
 				name, a->name);
 }
 

@@ -13,8 +13,9 @@
  * Kernels up to 7.2 have no KVM_GET_REG_LIST on LoongArch, and KVM accepts
  * any CSR index below 0x800 whether it keeps that CSR or not: probing tells
  * nothing (probe_is_informative = 0), so the fallback table must be right
- * on its own. It is the list kernel/patches/ makes KVM return, in the same
- * order, and kernel/scripts/check-kernel compares the two.
+ * on its own. It is the list the kernel series (kernel/patches/, v7) makes
+ * KVM return, in the same order; kernel/scripts/check-kernel and
+ * check-kunit compare the two.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -347,22 +348,28 @@ static int loongarch_known_ids(struct kvmreg_idvec *out)
 /* The list                                                            */
 
 /*
- * The CSRs every guest has, in list order: the ones KVM switches in
- * _kvm_vcpu_load()/_kvm_vcpu_put(), and the ones it emulates in software
- * (SW_GCSR in kvm_init_gcsr_flag()), which the guest writes and reads back.
- * Not TINTCLR (an action: KVM never saves it), not the root-mode
- * virtualization controls GSTAT, GCFG, GINTC, GCNTC.
+ * The CSRs every guest has, in CSR number order: those whose value, written
+ * with KVM_SET_ONE_REG, is what the guest finds when it next runs. That is
+ * the CSRs _kvm_vcpu_load()/kvm_restore_timer() restore from their software
+ * copy, and the ones KVM emulates in software (SW_GCSR in
+ * kvm_init_gcsr_flag()), which the guest writes and reads back; all eight
+ * PERF CSRs are one or the other whatever the guest's PMU. Not PGD (read
+ * as PGDL or PGDH, never restored), PRCFG1..3 (read-only, the guest reads
+ * the hardware's), TINTCLR (never saved), nor the root-mode GSTAT, GCFG,
+ * GINTC, GCNTC.
  */
 static const char *const base_csrs[] = {
 	"CRMD", "PRMD", "EUEN", "MISC", "ECFG", "ESTAT", "ERA", "BADV", "BADI",
 	"EENTRY", "TLBIDX", "TLBEHI", "TLBELO0", "TLBELO1", "ASID", "PGDL",
-	"PGDH", "PGD", "PWCTL0", "PWCTL1", "STLBPGSIZE", "RVACFG", "CPUID",
-	"PRCFG1", "PRCFG2", "PRCFG3", "KS0", "KS1", "KS2", "KS3", "KS4", "KS5",
-	"KS6", "KS7", "TMID", "LLBCTL", "IMPCTL1", "IMPCTL2", "TLBRENTRY",
-	"TLBRBADV", "TLBRERA", "TLBRSAVE", "TLBRELO0", "TLBRELO1", "TLBREHI",
-	"TLBRPRMD", "MERRCTL", "MERRINFO1", "MERRINFO2", "MERRENTRY", "MERRERA",
-	"MERRSAVE", "CTAG", "DMWIN0", "DMWIN1", "DMWIN2", "DMWIN3", "MWPC",
-	"MWPS",
+	"PGDH", "PWCTL0", "PWCTL1", "STLBPGSIZE", "RVACFG", "CPUID",
+	"KS0", "KS1", "KS2", "KS3", "KS4", "KS5", "KS6", "KS7",
+	"TMID", "TCFG", "TVAL", "CNTC", "LLBCTL", "IMPCTL1", "IMPCTL2",
+	"TLBRENTRY", "TLBRBADV", "TLBRERA", "TLBRSAVE", "TLBRELO0", "TLBRELO1",
+	"TLBREHI", "TLBRPRMD", "MERRCTL", "MERRINFO1", "MERRINFO2", "MERRENTRY",
+	"MERRERA", "MERRSAVE", "CTAG", "DMWIN0", "DMWIN1", "DMWIN2", "DMWIN3",
+	"PERFCTRL0", "PERFCNTR0", "PERFCTRL1", "PERFCNTR1",
+	"PERFCTRL2", "PERFCNTR2", "PERFCTRL3", "PERFCNTR3",
+	"MWPC", "MWPS",
 	"DB0ADDR", "DB0MASK", "DB0CTRL", "DB0ASID",
 	"DB1ADDR", "DB1MASK", "DB1CTRL", "DB1ASID",
 	"DB2ADDR", "DB2MASK", "DB2CTRL", "DB2ASID",
@@ -383,15 +390,16 @@ static const char *const base_csrs[] = {
 	"DEBUG", "DERA", "DESAVE",
 };
 
+/* _kvm_vcpu_load() restores them only when CPUCFG1 has MSGINT */
 static const char *const msgint_csrs[] = { "ISR0", "ISR1", "ISR2", "ISR3", "IPR" };
-
-/* TCFG arms the timer: the rest of it first. */
-static const char *const timer_csrs[] = { "CNTC", "TVAL", "TCFG" };
 
 #define MAX_PMU_COUNTERS 4
 
+/*
+ * The features the list depends on. "pmu" and "pmu=N" are still accepted
+ * (and checked), but add nothing: the PERF CSRs are listed for every guest.
+ */
 struct guest_features {
-	unsigned int pmu_counters;	/* 0..4 */
 	int lbt;
 	int msgint;
 };
@@ -410,14 +418,13 @@ static int parse_features(const char *features, struct guest_features *f)
 		} else if (n == 6 && !strncmp(p, "msgint", 6)) {
 			f->msgint = 1;
 		} else if (n == 3 && !strncmp(p, "pmu", 3)) {
-			f->pmu_counters = MAX_PMU_COUNTERS;
+			/* no register of its own */
 		} else if (n > 4 && !strncmp(p, "pmu=", 4)) {
 			if (kvmreg_parse_u64(p + 4, n - 4, &counters) ||
 			    counters > MAX_PMU_COUNTERS)
 				return kvmreg_set_error(-EINVAL,
 							"loongarch64: '%.*s': pmu=N takes 0 to %d counters",
 							(int)n, p, MAX_PMU_COUNTERS);
-			f->pmu_counters = (unsigned int)counters;
 		} else if (n) {
 			return kvmreg_set_error(-EINVAL,
 						"loongarch64: unknown guest feature '%.*s' (known: pmu=N, lbt, msgint)",
@@ -431,25 +438,17 @@ static int parse_features(const char *features, struct guest_features *f)
 /* What the vCPU's CPUCFG says, the way KVM reads it (kvm_guest_has_*()). */
 static int probe_features(struct kvmreg_vcpu *vcpu, struct guest_features *f)
 {
-	uint64_t cfg1, cfg2, cfg6;
-	unsigned int pmnum;
+	uint64_t cfg1, cfg2;
 	int err;
 
 	err = kvmreg_one_reg_get(vcpu, KVM_IOC_CPUCFG(LOONGARCH_CPUCFG1), &cfg1);
 	if (!err)
 		err = kvmreg_one_reg_get(vcpu, KVM_IOC_CPUCFG(LOONGARCH_CPUCFG2), &cfg2);
-	if (!err)
-		err = kvmreg_one_reg_get(vcpu, KVM_IOC_CPUCFG(LOONGARCH_CPUCFG6), &cfg6);
 	if (err)
 		return kvmreg_wrap_error(err, "loongarch64: reading the guest's CPUCFG");
 	memset(f, 0, sizeof(*f));
 	f->msgint = !!(cfg1 & CPUCFG1_MSGINT);
 	f->lbt = !!(cfg2 & (CPUCFG2_X86BT | CPUCFG2_ARMBT | CPUCFG2_MIPSBT));
-	if (cfg6 & CPUCFG6_PMP) {
-		/* PMNUM is the number of counters minus one */
-		pmnum = (unsigned int)((cfg6 & CPUCFG6_PMNUM) >> CPUCFG6_PMNUM_SHIFT);
-		f->pmu_counters = pmnum + 1 > MAX_PMU_COUNTERS ? MAX_PMU_COUNTERS : pmnum + 1;
-	}
 	return 0;
 }
 
@@ -470,10 +469,12 @@ static int push_csrs(struct kvmreg_idvec *out, const char *const *names, size_t 
 }
 
 /*
- * features: "pmu=N" (N counters, 0 to 4; "pmu" alone is 4), "lbt",
- * "msgint", comma-separated. Without features, a vCPU's CPUCFG decides;
- * without either, the default guest is the base guest: no PMU, no LBT, no
- * MSGINT, the registers every LoongArch guest has.
+ * features: "lbt", "msgint", and "pmu=N" (0 to 4) or "pmu", which change
+ * nothing, comma-separated. Without features, a vCPU's CPUCFG decides;
+ * without either, the default guest is the base guest: no LBT, no MSGINT,
+ * the registers every LoongArch guest has. The order is the kernel's:
+ * every guest's registers (CPUCFG, the CSRs, COUNTER), then MSGINT's, then
+ * LBT's.
  */
 static int loongarch_fallback(struct kvmreg_vcpu *vcpu, const char *features,
 			      struct kvmreg_idvec *out)
@@ -494,16 +495,12 @@ static int loongarch_fallback(struct kvmreg_vcpu *vcpu, const char *features,
 		err = kvmreg_idvec_push(out, KVM_IOC_CPUCFG(i));
 	if (!err)
 		err = push_csrs(out, base_csrs, KVMREG_ARRAY_SIZE(base_csrs));
-	for (size_t i = 0; !err && f.lbt && i < KVMREG_ARRAY_SIZE(lbt_regs); i++)
-		err = kvmreg_idvec_push(out, lbt_regs[i].id);
-	for (unsigned int i = 0; !err && i < 2 * f.pmu_counters; i++)
-		err = kvmreg_idvec_push(out, KVM_IOC_CSRID(LOONGARCH_CSR_PERFCTRL0 + i));
-	if (!err && f.msgint)
-		err = push_csrs(out, msgint_csrs, KVMREG_ARRAY_SIZE(msgint_csrs));
-	if (!err)
-		err = push_csrs(out, timer_csrs, KVMREG_ARRAY_SIZE(timer_csrs));
 	if (!err)
 		err = kvmreg_idvec_push(out, KVM_REG_LOONGARCH_COUNTER);
+	if (!err && f.msgint)
+		err = push_csrs(out, msgint_csrs, KVMREG_ARRAY_SIZE(msgint_csrs));
+	for (size_t i = 0; !err && f.lbt && i < KVMREG_ARRAY_SIZE(lbt_regs); i++)
+		err = kvmreg_idvec_push(out, lbt_regs[i].id);
 	return err;
 }
 
@@ -511,74 +508,47 @@ static int loongarch_fallback(struct kvmreg_vcpu *vcpu, const char *features,
 /* Restore order                                                       */
 
 /*
- * The order of the list (Documentation/virt/kvm/api.rst of kernel/patches):
- * - CPUCFG first: CPUCFG6 sets the PMU CSRs the guest owns
- *   (max_pmu_csrid), LBT registers return -ENXIO until CPUCFG2 enables LBT,
- *   and ESTAT drops its AVEC bit unless CPUCFG1 has MSGINT.
- * - The CSRs; CPUID can be set once (a fresh vCPU reads 256, which KVM
- *   rejects, and a vCPU with an id rejects any other).
- * - LBT, the PMU and MSGINT CSRs after the CPUCFG that enables them.
- * - The timer: CNTC and TVAL, then TCFG, which arms it.
- * - COUNTER last: it is per VM (only vCPU 0's write counts), and the
- *   guest's time runs from it.
+ * What KVM's set path needs (the series' api.rst text, kernel/README.md):
+ * CPUCFG before the LBT registers (-ENXIO until CPUCFG2 enables LBT) and
+ * before ESTAT (its AVEC bit is dropped unless CPUCFG1 has MSGINT). Nothing
+ * else depends on an order: TCFG and TVAL arm the timer at the next
+ * KVM_RUN whatever order they come in (with the series' timer patch;
+ * without it no order helps), CPUID can be set once whenever it is set,
+ * and COUNTER is per VM, so only vCPU 0's write counts, in any order.
  */
 enum loongarch_rank {
 	RANK_CPUCFG = 0,
-	RANK_CSR = 20,
-	RANK_LBT = 30,
-	RANK_PMU = 40,
-	RANK_MSGINT = 50,
-	RANK_TIMER = 60,
-	RANK_TCFG = 61,
-	RANK_COUNTER = 90,
+	RANK_AFTER_CPUCFG = 20,
 };
 
 static int loongarch_restore_rank(uint64_t id)
+{
+	return LA_SET(id) == 0x40000 ? RANK_CPUCFG : RANK_AFTER_CPUCFG;
+}
+
+static const char *loongarch_restore_reason(uint64_t id)
 {
 	unsigned int csr = LA_INDEX(id);
 
 	switch (LA_SET(id)) {
 	case 0x40000:
-		return RANK_CPUCFG;
+		return "CPUCFG: first, as LBT registers return ENXIO until CPUCFG2 enables LBT and ESTAT drops AVEC unless CPUCFG1 has MSGINT";
 	case 0x50000:
-		return RANK_LBT;
+		return "LBT: after CPUCFG2, as KVM returns ENXIO until it enables LBT";
 	case 0x20000:
-		return id == KVM_REG_LOONGARCH_COUNTER ? RANK_COUNTER : RANK_CSR;
+		if (id == KVM_REG_LOONGARCH_COUNTER)
+			return "counter: per VM, so only vCPU 0's write counts (the others are accepted and ignored); no order";
+		break;
 	case 0x10000:
-		if (csr >= LOONGARCH_CSR_PERFCTRL0 && csr <= LOONGARCH_CSR_PERFCNTR3)
-			return RANK_PMU;
-		if (csr >= LOONGARCH_CSR_ISR0 && csr <= LOONGARCH_CSR_IPR)
-			return RANK_MSGINT;
-		if (csr == LOONGARCH_CSR_CNTC || csr == LOONGARCH_CSR_TVAL)
-			return RANK_TIMER;
-		if (csr == LOONGARCH_CSR_TCFG)
-			return RANK_TCFG;
-		return RANK_CSR;
+		if (csr == LOONGARCH_CSR_ESTAT)
+			return "ESTAT: after CPUCFG1, or its AVEC bit is dropped; carries GINTC's pending IP0..7";
+		if (csr == LOONGARCH_CSR_CPUID)
+			return "CPUID: can be set once per vCPU (a fresh vCPU reads 256, which cannot be written); no order";
+		if (csr == LOONGARCH_CSR_TCFG || csr == LOONGARCH_CSR_TVAL)
+			return "timer: TCFG and TVAL in either order, the timer is armed from them at the next KVM_RUN";
+		break;
 	}
-	return RANK_CSR;
-}
-
-static const char *loongarch_restore_reason(uint64_t id)
-{
-	switch (loongarch_restore_rank(id)) {
-	case RANK_CPUCFG:
-		return "CPUCFG: decides the PMU, LBT and MSGINT registers and how ESTAT is written, so first";
-	case RANK_LBT:
-		return "LBT: KVM returns ENXIO until CPUCFG2 enables LBT";
-	case RANK_PMU:
-		return "PMU CSR: the guest owns the counters CPUCFG6 gives it";
-	case RANK_MSGINT:
-		return "MSGINT CSR: after CPUCFG1 enables MSGINT";
-	case RANK_TIMER:
-		return "timer: before TCFG, which arms the timer";
-	case RANK_TCFG:
-		return "TCFG: arms the guest timer, so after every other CSR";
-	case RANK_COUNTER:
-		return "counter: per VM, only vCPU 0's write counts, guest time runs from it, so last";
-	}
-	if (LA_SET(id) == 0x10000 && LA_INDEX(id) == LOONGARCH_CSR_CPUID)
-		return "CPUID: can be set once per vCPU, after CPUCFG";
-	return "CSR: after CPUCFG";
+	return "no order dependency in KVM's set path";
 }
 
 static const char *const loongarch_aliases[] = { "loongarch", "loong64", "la64", NULL };

@@ -44,7 +44,11 @@
 
 /* loongarch.h: the CSRs the list and the restore order single out. */
 #define LOONGARCH_CSR_ESTAT		0x5
+#define LOONGARCH_CSR_PGD		0x1b
 #define LOONGARCH_CSR_CPUID		0x20
+#define LOONGARCH_CSR_PRCFG1		0x21
+#define LOONGARCH_CSR_PRCFG2		0x22
+#define LOONGARCH_CSR_PRCFG3		0x23
 #define LOONGARCH_CSR_TCFG		0x41
 #define LOONGARCH_CSR_TVAL		0x42
 #define LOONGARCH_CSR_CNTC		0x43
@@ -62,9 +66,5 @@
 #define  CPUCFG2_X86BT			(1u << 18)
 #define  CPUCFG2_ARMBT			(1u << 19)
 #define  CPUCFG2_MIPSBT			(1u << 20)
-#define LOONGARCH_CPUCFG6		0x6
-#define  CPUCFG6_PMP			(1u << 0)
-#define  CPUCFG6_PMNUM			(0xfu << 4)
-#define  CPUCFG6_PMNUM_SHIFT		4
 
 #endif /* KVMREG_UAPI_LOONGARCH_H */
