@@ -13,9 +13,9 @@
  *   returns -EINVAL, and kvmreg_error() names the argument as this header
  *   does ("kvmreg_save: out is NULL"). Pointers a comment calls optional
  *   may be NULL. Nothing is changed when a call fails on its arguments (a
- *   NULL pointer, unknown flag bits, an unknown enum value), not even *out;
- *   a call that makes an object sets *out to NULL when it fails for any
- *   other reason, and sets it to the object only on success.
+ *   NULL pointer, unknown flag bits, an unknown enum value), and output
+ *   locations (*out, *buf, *json, *id) are written only on success: a
+ *   failed call leaves them as they were.
  * - Calls returning a pointer to a new object (kvmreg_state_new,
  *   kvmreg_state_dup) return NULL on failure with errno set: EINVAL for a
  *   bad argument, ENOMEM.

@@ -183,7 +183,6 @@ KVMREG_EXPORT int kvmreg_state_diff(const struct kvmreg_state *a,
 					"kvmreg_state_diff: unknown diff flags 0x%x",
 					flags & ~(KVMREG_DIFF_IGNORE_VOLATILE |
 						  KVMREG_DIFF_NO_VALUES));
-	*out = NULL;
 	if (a->arch != b->arch)
 		return kvmreg_set_error(-EINVAL,
 					"cannot compare states of two architectures: %s and %s",
@@ -255,7 +254,6 @@ KVMREG_EXPORT int kvmreg_state_compat(const struct kvmreg_state *state,
 	KVMREG_NEED_ARG(state, "state");
 	KVMREG_NEED_ARG(host, "host");
 	KVMREG_NEED_ARG(out, "out");
-	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return kvmreg_set_error(-ENOMEM, "out of memory");

@@ -278,7 +278,6 @@ KVMREG_EXPORT int kvmreg_state_decode(const void *buf, size_t len,
 
 	KVMREG_NEED_ARG(buf, "buf");
 	KVMREG_NEED_ARG(out, "out");
-	*out = NULL;
 	err = decode_header(p, len, &arch, &count, &capture, kernel);
 	if (err)
 		return err;
@@ -621,7 +620,6 @@ KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,
 
 	KVMREG_NEED_ARG(vcpu, "vcpu");
 	KVMREG_NEED_ARG(out, "out");
-	*out = NULL;
 	err = kvmreg_list_get(vcpu, 0, &list);
 	if (err)
 		return err;

@@ -145,7 +145,6 @@ KVMREG_EXPORT int kvmreg_state_to_json(const struct kvmreg_state *s,
 
 	KVMREG_NEED_ARG(s, "state");
 	KVMREG_NEED_ARG(json, "json");
-	*json = NULL;
 	capture = kvmreg_state_is_capture(s);
 	if (s->arch == KVMREG_ARCH_NONE || s->arch >= KVMREG_ARCH_COUNT)
 		return kvmreg_set_error(-EINVAL,
@@ -922,7 +921,6 @@ KVMREG_EXPORT int kvmreg_state_from_json(const char *json, size_t len,
 
 	KVMREG_NEED_ARG(json, "json");
 	KVMREG_NEED_ARG(out, "out");
-	*out = NULL;
 	err = parse_document(json, len, &root);
 	if (!err)
 		err = read_state(&sc, &root, out);

@@ -38,7 +38,6 @@ KVMREG_EXPORT int kvmreg_state_load_file(const char *path,
 
 	KVMREG_NEED_ARG(path, "path");
 	KVMREG_NEED_ARG(out, "out");
-	*out = NULL;
 	err = kvmreg_read_file(path, &buf, &len);
 	if (err)
 		return err;
