@@ -7,6 +7,7 @@
  * values refused, and kvmreg_error() left alone by successes.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,10 +276,74 @@ TEST(successes_leave_the_last_error)
 	free(json);
 }
 
+/*
+ * Threads: each sees only its own message; a state is read by several at
+ * once; naming runs in all of them. Under ASan this catches shared
+ * scratch buffers; the answers must be the single-threaded ones.
+ */
+struct reader {
+	const struct kvmreg_state *shared;
+	const char *want_json;
+	int id;
+	int ok;
+};
+
+static void *read_and_fail(void *arg)
+{
+	struct reader *r = arg;
+	char release[16], want[48], name[128];
+	uint64_t id;
+
+	snprintf(release, sizeof(release), "t%d\n", r->id);
+	snprintf(want, sizeof(want), "byte 0x0a at offset %zu",
+		 strlen(release) - 1);
+	r->ok = 1;
+	for (int round = 0; round < 200 && r->ok; round++) {
+		struct kvmreg_state *mine = kvmreg_state_new(KVMREG_ARCH_ARM64);
+		char *json = NULL;
+
+		r->ok = mine && kvmreg_state_set_kernel(mine, release) == -EINVAL;
+		r->ok = r->ok && kvmreg_state_to_json(r->shared, &json) == 0 &&
+			!strcmp(json, r->want_json);
+		r->ok = r->ok && kvmreg_id_name(KVMREG_ARCH_ARM64, ARM64_PC,
+						KVMREG_NAME_SHORT, name,
+						sizeof(name)) > 0 &&
+			!kvmreg_id_parse(KVMREG_ARCH_ARM64, name, &id) &&
+			id == ARM64_PC;
+		/* this thread's failure, whatever the others did since */
+		r->ok = r->ok && strstr(kvmreg_error(), want);
+		free(json);
+		kvmreg_state_free(mine);
+	}
+	return NULL;
+}
+
+TEST(threads_keep_their_own_message_and_share_a_state)
+{
+	struct kvmreg_state *s = arm64_state();
+	struct reader r[4];
+	pthread_t t[4];
+	char *want = NULL;
+
+	REQUIRE(s && kvmreg_state_to_json(s, &want) == 0);
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct reader){ .shared = s, .want_json = want,
+					.id = 10 + i };
+		REQUIRE(pthread_create(&t[i], NULL, read_and_fail, &r[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT(r[i].ok, "thread %d saw another's message or answer", i);
+	}
+	free(want);
+	kvmreg_state_free(s);
+}
+
 TEST_MAIN("contract",
 	  CASE(kernel_release_the_readers_would_refuse_is_refused),
 	  CASE(null_arguments_are_refused_by_name),
 	  CASE(accessors_answer_null_and_invalid_as_documented),
 	  CASE(unknown_enum_values_are_refused),
 	  CASE(a_failed_parse_leaves_the_value),
-	  CASE(successes_leave_the_last_error))
+	  CASE(successes_leave_the_last_error),
+	  CASE(threads_keep_their_own_message_and_share_a_state))
