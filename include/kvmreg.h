@@ -165,6 +165,16 @@ struct kvmreg_vcpu;
 int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 		       struct kvmreg_vcpu **out);
 void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu);
+/*
+ * arm64: the VM's GICv3 device fd (KVM_CREATE_DEVICE with
+ * KVM_DEV_TYPE_ARM_VGIC_V3), so that this vCPU's part of the vGIC, its CPU
+ * interface (ICC_*) and its redistributor, is listed, saved and restored
+ * with its registers (docs/arch-arm64.md). The distributor stays the
+ * VMM's. The library never closes the fd; -1 forgets it. 0, or -EBADF (not
+ * an fd), -ENODEV (not a GICv3 device of this vCPU's VM), -EOPNOTSUPP (an
+ * architecture without such state).
+ */
+int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd);
 /* KVMREG_ARCH_NONE for NULL. */
 enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu);
 /* vCPU ioctls this handle has issued: the cost model of every access.
@@ -198,8 +208,12 @@ enum kvmreg_source {
 	KVMREG_SRC_MSR_INDEX_LIST,	/* x86 KVM_GET_MSR_INDEX_LIST */
 	KVMREG_SRC_FALLBACK,		/* the library's table for this arch */
 	KVMREG_SRC_LIBRARY,		/* library-defined id (x86 struct state) */
+	/* x86: an MSR KVM implements but does not list, found from the vCPU's
+	 * own MTRRcap, MCG_CAP and CPUID (docs/arch-x86.md) */
+	KVMREG_SRC_DERIVED,
 };
-/* "kernel", "msr-index", "fallback", "library"; "unknown" for any other. */
+/* "kernel", "msr-index", "fallback", "library", "derived"; "unknown" for any
+ * other. */
 const char *kvmreg_source_name(enum kvmreg_source source);
 
 #define KVMREG_REG_VOLATILE	(1u << 0)

@@ -131,6 +131,16 @@ struct kvmreg_arch_driver {
 	 * LAPIC state; arm64: MTE). scratch->vcpu is still NULL. */
 	int (*vm_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
 	int (*vcpu_setup)(struct kvmreg_scratch *scratch, unsigned int flags);
+
+	/* --- the VM's interrupt controller (host arch only) --- */
+
+	/*
+	 * kvmreg_vcpu_set_gic_fd(): take (fd >= 0) or drop (-1) the VMM's
+	 * GIC device fd, so the vCPU's part of the interrupt controller is
+	 * listed and saved (arm64: ICC_* and the redistributor). NULL: the
+	 * arch has none, the call fails with -EOPNOTSUPP.
+	 */
+	int (*gic_fd)(struct kvmreg_vcpu *vcpu, int fd);
 };
 
 /* Every driver, and the lookups the core uses. */

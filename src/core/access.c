@@ -26,13 +26,15 @@ static uint32_t group_of(const struct kvmreg_vcpu *vcpu, uint64_t id)
 
 int kvmreg_describe_failure(uint64_t id, int err, const char *what)
 {
-	char name[128];
+	const char *reason = kvmreg_kept_reason(id, err);
+	char name[128], why[512];
 
 	if (kvmreg_id_name(KVMREG_ARCH_NONE, id, KVMREG_NAME_SHORT, name,
 			   sizeof(name)) < 0)
 		snprintf(name, sizeof(name), "0x%016" PRIx64, id);
+	snprintf(why, sizeof(why), "%s", reason ? reason : strerror(-err));
 	return kvmreg_set_error(err, "%s %s (0x%016" PRIx64 "): %s", what,
-				name, id, strerror(-err));
+				name, id, why);
 }
 
 /* ------------------------------------------------------------------ */

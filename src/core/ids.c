@@ -300,6 +300,8 @@ KVMREG_EXPORT const char *kvmreg_source_name(enum kvmreg_source source)
 		return "fallback";
 	case KVMREG_SRC_LIBRARY:
 		return "library";
+	case KVMREG_SRC_DERIVED:
+		return "derived";
 	}
 	return "unknown";
 }

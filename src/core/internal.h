@@ -15,6 +15,14 @@
 /* Set this thread's kvmreg_error() message; returns err (a -errno). */
 int kvmreg_set_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The current message explains why register id failed with err: where the
+ * core reports that failure (kvmreg_describe_failure) it says this rather
+ * than strerror(err), so a driver's reason (both TSC rates, the bank count
+ * KVM takes) reaches the caller. Returns err.
+ */
+int kvmreg_keep_reason(uint64_t id, int err);
+const char *kvmreg_kept_reason(uint64_t id, int err);
 /* Prefix the current message: "context: <old message>"; returns err. */
 int kvmreg_wrap_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -43,6 +43,28 @@ int kvmreg_null_argument(const char *call, const char *argument)
 	return kvmreg_set_error(-EINVAL, "%s: %s is NULL", call, argument);
 }
 
+/* One register's failure as its driver explained it (kvmreg_keep_reason). */
+static _Thread_local struct {
+	uint64_t id;
+	int err;
+	char text[sizeof(error_message)];
+} reg_reason;
+
+int kvmreg_keep_reason(uint64_t id, int err)
+{
+	reg_reason.id = id;
+	reg_reason.err = err;
+	memcpy(reg_reason.text, error_message, sizeof(reg_reason.text));
+	return err;
+}
+
+const char *kvmreg_kept_reason(uint64_t id, int err)
+{
+	if (!err || reg_reason.err != err || reg_reason.id != id)
+		return NULL;
+	return reg_reason.text;
+}
+
 int kvmreg_wrap_error(int err, const char *fmt, ...)
 {
 	char old[sizeof(error_message)];

@@ -117,6 +117,20 @@ KVMREG_EXPORT void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu)
 	free(vcpu);
 }
 
+KVMREG_EXPORT int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd)
+{
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	if (gic_fd < -1)
+		return kvmreg_set_error(-EBADF,
+					"kvmreg_vcpu_set_gic_fd: %d is neither an fd nor -1",
+					gic_fd);
+	if (!vcpu->driver->gic_fd)
+		return kvmreg_set_error(-EOPNOTSUPP,
+					"kvmreg_vcpu_set_gic_fd: a %s vCPU has no per-vCPU interrupt-controller state the library saves",
+					vcpu->driver->name);
+	return vcpu->driver->gic_fd(vcpu, gic_fd);
+}
+
 KVMREG_EXPORT enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu)
 {
 	return vcpu ? vcpu->driver->arch : KVMREG_ARCH_NONE;

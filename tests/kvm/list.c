@@ -37,7 +37,7 @@ TEST(list_is_nonempty_and_consistent)
 		EXPECT(kvmreg_arch_of_id(r->id) == arch, "0x%016" PRIx64 " is not a host id", r->id);
 		EXPECT(r->size == kvmreg_id_size(r->id), "0x%016" PRIx64 " size %u", r->id, r->size);
 		EXPECT(kvmreg_id_check(arch, r->id) == 0, "%s", kvmreg_error());
-		EXPECT(r->source >= KVMREG_SRC_KERNEL_LIST && r->source <= KVMREG_SRC_LIBRARY,
+		EXPECT(r->source >= KVMREG_SRC_KERNEL_LIST && r->source <= KVMREG_SRC_DERIVED,
 		       "0x%016" PRIx64 " source %u", r->id, r->source);
 		for (size_t j = 0; j < i; j++)
 			EXPECT(list->regs[j].id != r->id, "0x%016" PRIx64 " listed twice", r->id);

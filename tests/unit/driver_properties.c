@@ -33,13 +33,14 @@ static const struct {
 	{ KVMREG_ARCH_ARM64, 2501, SIZE_MAX },
 	/* 8 config, 33 core, 19 CSRs, 8 SBI state, 78 ISA_EXT, 4 multi,
 	 * 14 SBI_EXT, 2 multi, 5 vector CSRs: XLEN, so twice (U64, U32);
-	 * 4 timer; 33 F; 33 D; 32 vector registers in 5 sizes. */
+	 * 4 timer; 33 F; 33 D; 32 vector registers in 5 sizes; libkvmreg's
+	 * mp_state. */
 	{ KVMREG_ARCH_RISCV64,
-	  2 * (8 + 33 + 19 + 8 + 78 + 4 + 14 + 2 + 5) + 4 + 33 + 33 + 32 * 5,
-	  2 * (8 + 33 + 19 + 8 + 78 + 4 + 14 + 2 + 5) + 4 + 33 + 33 + 32 * 5 },
+	  2 * (8 + 33 + 19 + 8 + 78 + 4 + 14 + 2 + 5) + 4 + 33 + 33 + 32 * 5 + 1,
+	  2 * (8 + 33 + 19 + 8 + 78 + 4 + 14 + 2 + 5) + 4 + 33 + 33 + 32 * 5 + 1 },
 	/* 226 CSRs in 7.2's loongarch.h (MCSR0 is PRID), 21 CPUCFG, 3 KVM,
-	 * 6 LBT */
-	{ KVMREG_ARCH_LOONGARCH64, 226 + 21 + 3 + 6, 226 + 21 + 3 + 6 },
+	 * 6 LBT, libkvmreg's mp_state */
+	{ KVMREG_ARCH_LOONGARCH64, 226 + 21 + 3 + 6 + 1, 226 + 21 + 3 + 6 + 1 },
 	/* From the generated headers: mips 3 gp + 48 CP0 + 3 KVM + 4 FPU/MSA
 	 * control + r0..r31 + 64 MAARs + 3 x 32 FPR/vector; s390 9; ppc 118
 	 * single macros + FPR, VR, VSR, TM_GPR (32 each) + TM_VSR (64). */

@@ -19,6 +19,7 @@
 #include "arch/arch.h"
 #include "arch/arm64/sysreg_table.h"
 #include "arch/arm64/uapi.h"
+#include "arch/arm64/private.h"
 #include "internal.h"
 
 /* Bits 28..51: no arm64 group uses them; the kernel rejects ids with any
@@ -411,6 +412,8 @@ static int sve_name(uint64_t id, enum kvmreg_name_style style, char *buf,
 
 static int arm64_id_check(uint64_t id)
 {
+	if (kvmreg_arm64_is_lib(id))
+		return kvmreg_arm64_lib_check(id);
 	if (id & ARM64_RESERVED_BITS)
 		return kvmreg_set_error(-EINVAL,
 					"id 0x%016" PRIx64 ": bits 28-51 are reserved on arm64 and must be zero (they are 0x%" PRIx64 ")",
@@ -452,6 +455,11 @@ static int arm64_id_name(uint64_t id, enum kvmreg_name_style style, char *buf,
 
 	if (len)
 		buf[0] = '\0';
+	if (kvmreg_arm64_is_lib(id)) {
+		int n = kvmreg_arm64_lib_name(id, style, buf, len);
+
+		return n < 0 ? 0 : n;
+	}
 	switch (ARM64_GROUP(id)) {
 	case KVM_REG_ARM_CORE:
 		err = core_name(id, style, buf, len, &pos);
@@ -895,6 +903,10 @@ static int parse_macro(const char *name, uint64_t *id)
 
 static int arm64_id_parse(const char *name, uint64_t *id)
 {
+	int err = kvmreg_arm64_lib_parse(name, id);
+
+	if (err != -ENOENT)
+		return err;
 	if (strpbrk(name, "(|") || kvmreg_skip_prefix(name, "KVM_") ||
 	    kvmreg_skip_prefix(name, "ARM64_"))
 		return parse_macro(name, id);
@@ -906,6 +918,8 @@ static int arm64_id_parse(const char *name, uint64_t *id)
 
 static const char *arm64_id_group(uint64_t id)
 {
+	if (kvmreg_arm64_is_lib(id))
+		return kvmreg_arm64_lib_group(id);
 	switch (ARM64_GROUP(id)) {
 	case KVM_REG_ARM_CORE:
 		return "core";
@@ -1001,6 +1015,8 @@ static int arm64_known_ids(struct kvmreg_idvec *out)
 		}
 	for (size_t i = 0; !err && i < KVMREG_ARRAY_SIZE(fw_regs); i++)
 		err = kvmreg_idvec_push(out, fw_regs[i].id);
+	if (!err)
+		err = kvmreg_arm64_lib_known(out);
 	if (!err)
 		err = kvmreg_idvec_push(out, KVM_REG_ARM64_SVE_VLS);
 	for (unsigned int s = 0; !err && s < KVM_ARM64_SVE_MAX_SLICES; s++) {
@@ -1207,6 +1223,8 @@ static int arm64_restore_rank(uint64_t id)
 {
 	unsigned int enc = ARM64_LOW16(id);
 
+	if (kvmreg_arm64_is_lib(id))
+		return kvmreg_arm64_lib_rank(id);
 	switch (ARM64_GROUP(id)) {
 	case KVM_REG_ARM64_SVE:
 		return id == KVM_REG_ARM64_SVE_VLS ? RANK_SVE_VLS : RANK_STATE;
@@ -1230,6 +1248,8 @@ static int arm64_restore_rank(uint64_t id)
 
 static const char *arm64_restore_reason(uint64_t id)
 {
+	if (kvmreg_arm64_is_lib(id))
+		return kvmreg_arm64_lib_reason(id);
 	switch (arm64_restore_rank(id)) {
 	case RANK_SVE_VLS:
 		return "SVE vector lengths: settable only before KVM_ARM_VCPU_FINALIZE";
@@ -1254,9 +1274,20 @@ static const char *arm64_restore_reason(uint64_t id)
 #if defined(__aarch64__)
 int kvmreg_arm64_vcpu_setup(struct kvmreg_scratch *scratch,
 			    unsigned int flags);
+int kvmreg_arm64_list_extra(struct kvmreg_vcpu *vcpu,
+			    struct kvmreg_idvec *out,
+			    struct kvmreg_idvec *sources);
+int kvmreg_arm64_gic_fd(struct kvmreg_vcpu *vcpu, int fd);
+extern const struct kvmreg_group_ops kvmreg_arm64_groups;
 #define ARM64_VCPU_SETUP kvmreg_arm64_vcpu_setup
+#define ARM64_LIST_EXTRA kvmreg_arm64_list_extra
+#define ARM64_GROUPS (&kvmreg_arm64_groups)
+#define ARM64_GIC_FD kvmreg_arm64_gic_fd
 #else
 #define ARM64_VCPU_SETUP NULL
+#define ARM64_LIST_EXTRA NULL
+#define ARM64_GROUPS NULL
+#define ARM64_GIC_FD NULL
 #endif
 
 static const char *const arm64_aliases[] = { "aarch64", NULL };
@@ -1274,8 +1305,11 @@ const struct kvmreg_arch_driver kvmreg_arch_arm64 = {
 	.known_ids = arm64_known_ids,
 	.fallback = arm64_fallback,
 	.probe_is_informative = 1,
-	/* arm64 has no struct ioctls for registers: ONE_REG for every id. */
-	.groups = NULL,
+	/* ONE_REG for every kernel id; the library's (MP state, the vGIC's
+	 * per-vCPU registers) through their own ioctls. */
+	.list_extra = ARM64_LIST_EXTRA,
+	.groups = ARM64_GROUPS,
+	.gic_fd = ARM64_GIC_FD,
 	.restore_rank = arm64_restore_rank,
 	.restore_reason = arm64_restore_reason,
 	.vcpu_setup = ARM64_VCPU_SETUP,

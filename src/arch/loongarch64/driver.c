@@ -25,6 +25,7 @@
 #include "arch/arch.h"
 #include "arch/loongarch64/csr_names.h"
 #include "arch/loongarch64/uapi.h"
+#include "arch/common/mp_state.h"
 #include "internal.h"
 
 #define LA_SET(id)		((id) & 0x70000ULL)
@@ -95,6 +96,13 @@ static const struct named_reg *named_of(uint64_t id)
 	return NULL;
 }
 
+/*
+ * libkvmreg's MP state register (docs/ids.md): register set 7, which the
+ * kernel leaves undefined (kvm_get_one_reg() refuses it with -EINVAL), u32.
+ */
+#define LA_MP_STATE_ID	(KVM_REG_LOONGARCH | KVM_REG_SIZE_U32 | 0x70000ULL)
+#define LA_MP_STATE_MACRO "KVMREG_LOONGARCH_MP_STATE(mp_state)"
+
 /* ------------------------------------------------------------------ */
 /* Well-formedness                                                     */
 
@@ -105,6 +113,8 @@ static int loongarch_id_check(uint64_t id)
 	if ((id & KVM_REG_ARCH_MASK) != KVM_REG_LOONGARCH)
 		return kvmreg_set_error(-EINVAL, "0x%016llx: not a LoongArch id",
 					(unsigned long long)id);
+	if (id == LA_MP_STATE_ID)
+		return 0;
 	if (id & LA_MBZ_MASK)
 		return kvmreg_set_error(-EINVAL,
 					"0x%016llx: bits 51..19 must be zero (register set 0x%llx is not defined)",
@@ -112,7 +122,7 @@ static int loongarch_id_check(uint64_t id)
 					(unsigned long long)((id >> 16) & 0xfffffffffULL));
 	if (set == 0x60000 || set == 0x70000)
 		return kvmreg_set_error(-EINVAL,
-					"0x%016llx: register set %llu is not defined (0 GPR, 1 CSR, 2 KVM, 3 FPSIMD, 4 CPUCFG, 5 LBT)",
+					"0x%016llx: register set %llu is not defined (0 GPR, 1 CSR, 2 KVM, 3 FPSIMD, 4 CPUCFG, 5 LBT; libkvmreg's 7 holds only mp_state, u32)",
 					(unsigned long long)id,
 					(unsigned long long)(set >> 16));
 	if (set == 0 || set == 0x30000)	/* GPR, FPSIMD: no rules of their own */
@@ -154,7 +164,11 @@ static int loongarch_id_name(uint64_t id, enum kvmreg_name_style style,
 	const struct named_reg *named;
 	const char *csr;
 	size_t pos = 0;
+	int mp = kvmreg_mp_state_name(id, LA_MP_STATE_ID, LA_MP_STATE_MACRO,
+				      style, buf, len);
 
+	if (mp >= 0)
+		return mp;
 	switch (LA_SET(id)) {
 	case 0x10000:
 		csr = csr_name_of(LA_INDEX(id));
@@ -246,6 +260,8 @@ static int loongarch_id_parse(const char *name, uint64_t *id)
 	int err, csr;
 	size_t n;
 
+	if (!kvmreg_mp_state_parse(name, LA_MP_STATE_ID, LA_MP_STATE_MACRO, id))
+		return 0;
 	err = parse_ioc(name, id);
 	if (err != -ENOENT)
 		return err;
@@ -293,6 +309,8 @@ static int loongarch_id_parse(const char *name, uint64_t *id)
 
 static const char *loongarch_id_group(uint64_t id)
 {
+	if (id == LA_MP_STATE_ID)
+		return "mp_state";
 	switch (LA_SET(id)) {
 	case 0x00000:
 		return "gpr";
@@ -331,7 +349,7 @@ static int loongarch_id_is_volatile(uint64_t id)
 
 static int loongarch_known_ids(struct kvmreg_idvec *out)
 {
-	int err = 0;
+	int err = kvmreg_idvec_push(out, LA_MP_STATE_ID);
 
 	for (size_t i = 0; !err && i < KVMREG_ARRAY_SIZE(loongarch_csr_names); i++)
 		err = kvmreg_idvec_push(out, KVM_IOC_CSRID(loongarch_csr_names[i].csr));
@@ -519,16 +537,24 @@ static int loongarch_fallback(struct kvmreg_vcpu *vcpu, const char *features,
 enum loongarch_rank {
 	RANK_CPUCFG = 0,
 	RANK_AFTER_CPUCFG = 20,
+	/* libkvmreg's mp_state: KVM_SET_MP_STATE after the registers, as
+	 * on arm64 and riscv64 */
+	RANK_MP_STATE = 30,
 };
 
 static int loongarch_restore_rank(uint64_t id)
 {
+	if (id == LA_MP_STATE_ID)
+		return RANK_MP_STATE;
 	return LA_SET(id) == 0x40000 ? RANK_CPUCFG : RANK_AFTER_CPUCFG;
 }
 
 static const char *loongarch_restore_reason(uint64_t id)
 {
 	unsigned int csr = LA_INDEX(id);
+
+	if (id == LA_MP_STATE_ID)
+		return "MP state: after the registers, as on arm64 and riscv64 (KVM_SET_MP_STATE, not a ONE_REG register)";
 
 	switch (LA_SET(id)) {
 	case 0x40000:

@@ -22,6 +22,8 @@
 
 #include "arch/arch.h"
 #include "arch/riscv64/uapi.h"
+#include "arch/common/mp_state.h"
+#include "arch/riscv64/private.h"
 #include "internal.h"
 
 #define RV_RESERVED_MASK	0x000fffff00000000ULL
@@ -322,6 +324,12 @@ static int rv_id_check(uint64_t id)
 		return kvmreg_set_error(-EINVAL,
 					"id 0x%016" PRIx64 ": bits 51..32 are reserved in riscv ids and must be zero",
 					id);
+	if (type == KVMREG_RISCV_LIB_TYPE && id != KVMREG_RISCV_MP_STATE_ID)
+		return kvmreg_set_error(-EINVAL,
+					"id 0x%016" PRIx64 ": type 0xff is libkvmreg's, whose one register is mp_state (0x%016llx, docs/ids.md)",
+					id, KVMREG_RISCV_MP_STATE_ID);
+	if (id == KVMREG_RISCV_MP_STATE_ID)
+		return 0;
 	t = rv_type_of(type);
 	if (!t)
 		return 0;	/* a type of a newer kernel */
@@ -450,6 +458,12 @@ static int rv_id_name(uint64_t id, enum kvmreg_name_style style, char *buf,
 	const struct rv_type *t;
 	char part[96];
 	size_t pos = 0;
+	int mp = kvmreg_mp_state_name(id, KVMREG_RISCV_MP_STATE_ID,
+				      KVMREG_RISCV_MP_STATE_MACRO, style, buf,
+				      len);
+
+	if (mp >= 0)
+		return mp;
 
 	if (!b || !has_name(b, index))
 		return 0;
@@ -838,6 +852,9 @@ static int parse_macro(const char *name, uint64_t *id)
 
 static int rv_id_parse(const char *name, uint64_t *id)
 {
+	if (!kvmreg_mp_state_parse(name, KVMREG_RISCV_MP_STATE_ID,
+				   KVMREG_RISCV_MP_STATE_MACRO, id))
+		return 0;
 	if (strchr(name, '|'))
 		return parse_macro(name, id);
 	return parse_short(name, id);
@@ -845,6 +862,8 @@ static int rv_id_parse(const char *name, uint64_t *id)
 
 static const char *rv_id_group(uint64_t id)
 {
+	if (id == KVMREG_RISCV_MP_STATE_ID)
+		return "mp_state";
 	const struct rv_bank *b = rv_bank_of(RV_TYPE(id), RV_SUBTYPE(id));
 	const struct rv_type *t;
 
@@ -879,7 +898,7 @@ static int rv_id_is_volatile(uint64_t id)
 /* Every named id in every size it may have. */
 static int rv_known_ids(struct kvmreg_idvec *out)
 {
-	int err = 0;
+	int err = kvmreg_idvec_push(out, KVMREG_RISCV_MP_STATE_ID);
 
 	for (size_t i = 0; i < KVMREG_ARRAY_SIZE(rv_banks) && !err; i++) {
 		const struct rv_bank *b = &rv_banks[i];
@@ -1075,6 +1094,7 @@ enum rv_rank {
 	RANK_ISA_EXT,		/* ISA_EXT single and multi */
 	RANK_SBI_EXT,		/* SBI_EXT single and multi */
 	RANK_STATE,		/* core, CSRs, F, D, vector, SBI state */
+	RANK_MP_STATE,		/* mp_state: KVMREG_MP_STATE_REASON */
 	RANK_TIMER,		/* timer.*, last */
 };
 
@@ -1097,6 +1117,8 @@ enum rv_rank {
  */
 static int rv_restore_rank(uint64_t id)
 {
+	if (id == KVMREG_RISCV_MP_STATE_ID)
+		return RANK_MP_STATE;
 	switch (RV_TYPE(id)) {
 	case 0x01:
 		return RANK_CONFIG;
@@ -1118,6 +1140,8 @@ static const char *rv_restore_reason(uint64_t id)
 	case RANK_ISA_EXT:
 	case RANK_SBI_EXT:
 		return "riscv: config and ISA_EXT/SBI_EXT registers before the rest (EBUSY once the vCPU has run)";
+	case RANK_MP_STATE:
+		return KVMREG_MP_STATE_REASON;
 	case RANK_TIMER:
 		return "riscv: timer last, state after time and compare (state ON arms the timer at compare)";
 	default:
@@ -1128,9 +1152,17 @@ static const char *rv_restore_reason(uint64_t id)
 #if defined(__riscv) && __riscv_xlen == 64
 int kvmreg_riscv64_vcpu_setup(struct kvmreg_scratch *scratch,
 			      unsigned int flags);
+int kvmreg_riscv64_list_extra(struct kvmreg_vcpu *vcpu,
+			      struct kvmreg_idvec *out,
+			      struct kvmreg_idvec *sources);
+extern const struct kvmreg_group_ops kvmreg_riscv64_groups;
 #define RV_VCPU_SETUP kvmreg_riscv64_vcpu_setup
+#define RV_LIST_EXTRA kvmreg_riscv64_list_extra
+#define RV_GROUPS (&kvmreg_riscv64_groups)
 #else
 #define RV_VCPU_SETUP NULL
+#define RV_LIST_EXTRA NULL
+#define RV_GROUPS NULL
 #endif
 
 static const char *const rv_aliases[] = { "riscv", NULL };
@@ -1148,6 +1180,8 @@ const struct kvmreg_arch_driver kvmreg_arch_riscv64 = {
 	.known_ids = rv_known_ids,
 	.fallback = rv_fallback,
 	.probe_is_informative = 1,
+	.list_extra = RV_LIST_EXTRA,
+	.groups = RV_GROUPS,
 	.restore_rank = rv_restore_rank,
 	.restore_reason = rv_restore_reason,
 	.vcpu_setup = RV_VCPU_SETUP,

@@ -8,7 +8,11 @@
  */
 #include <errno.h>
 
+#include <stdbool.h>
+
 #include "arch/arch.h"
+#include "arch/common/mp_state.h"
+#include "arch/riscv64/private.h"
 #include "internal.h"
 
 int kvmreg_riscv64_vcpu_setup(struct kvmreg_scratch *scratch,
@@ -25,4 +29,49 @@ int kvmreg_riscv64_vcpu_setup(struct kvmreg_scratch *scratch,
 					"KVMREG_SCRATCH_SVE" :
 					"KVMREG_SCRATCH_PMU");
 	return 0;
+}
+
+/* The MP state (SBI HSM: a hart stopped by hart_stop stays stopped) is the
+ * one register served by an ioctl of its own; the rest are ONE_REG. */
+int kvmreg_riscv64_list_extra(struct kvmreg_vcpu *vcpu,
+			      struct kvmreg_idvec *out,
+			      struct kvmreg_idvec *sources);
+
+static uint32_t rv_group_of(uint64_t id)
+{
+	return id == KVMREG_RISCV_MP_STATE_ID;
+}
+
+static int rv_group_get(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
+			const uint64_t *ids, uint8_t *const *vals, int *errs)
+{
+	(void)group;
+	(void)ids;
+	kvmreg_mp_state_access(vcpu, false, n, vals, errs);
+	return 0;
+}
+
+static int rv_group_set(struct kvmreg_vcpu *vcpu, uint32_t group, size_t n,
+			const uint64_t *ids, const uint8_t *const *vals,
+			int *errs)
+{
+	(void)group;
+	(void)ids;
+	/* the set path only reads from vals */
+	kvmreg_mp_state_access(vcpu, true, n, (uint8_t *const *)vals, errs);
+	return 0;
+}
+
+const struct kvmreg_group_ops kvmreg_riscv64_groups = {
+	.group_of = rv_group_of,
+	.get = rv_group_get,
+	.set = rv_group_set,
+};
+
+int kvmreg_riscv64_list_extra(struct kvmreg_vcpu *vcpu,
+			      struct kvmreg_idvec *out,
+			      struct kvmreg_idvec *sources)
+{
+	return kvmreg_mp_state_list(vcpu, KVMREG_RISCV_MP_STATE_ID, out,
+				    sources);
 }

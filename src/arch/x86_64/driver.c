@@ -91,6 +91,7 @@ const struct kvmreg_x86_member kvmreg_x86_events_members[KVMREG_X86_EV_END] = {
 };
 
 static const char *const mp_state_names[1] = { "mp_state" };
+static const char *const tsc_khz_names[1] = { "tsc_khz" };
 
 /* The named registers of the APIC page, by 16-byte slot. */
 static const char *const lapic_names[KVMREG_X86_NR_LAPIC] = {
@@ -162,6 +163,10 @@ static const struct kind_info {
 				  mp_state_names, 1 },
 	[KVMREG_X86_CPUID] = { "cpuid", "KVMREG_X86_CPUID", "cpuid.", NULL,
 			       0 },
+	[KVMREG_X86_TSC_KHZ] = { "tsc_khz", "KVMREG_X86_TSC_KHZ", "",
+				 tsc_khz_names, 1 },
+	[KVMREG_X86_NESTED] = { "nested", "KVMREG_X86_NESTED", "nested", NULL,
+				0 },
 };
 
 /* XSAVE areas are a few KiB (11 KiB with AMX); a bound keeps a typo from
@@ -221,6 +226,11 @@ static size_t member_size(enum kvmreg_x86_kind kind, uint32_t index)
 		return index == 0 ? 4 : 0;
 	case KVMREG_X86_CPUID:
 		return 32;
+	case KVMREG_X86_TSC_KHZ:
+		return index == 0 ? 4 : 0;
+	case KVMREG_X86_NESTED:
+		return index < KVMREG_X86_MAX_NESTED_CHUNKS ?
+		       KVMREG_X86_CHUNK : 0;
 	case KVMREG_X86_KIND_END:
 		break;
 	}
@@ -289,6 +299,69 @@ static const struct msr_name *msr_by_index(uint32_t index)
 	return NULL;
 }
 
+/*
+ * Machine-check bank MSRs, named by formula rather than table: 32 banks of
+ * 4 (MCi_CTL/STATUS/ADDR/MISC at 0x400 + 4i) and CMCI's MCi_CTL2 at 0x280
+ * + i, as the kernel's MSR_IA32_MCx_*(x) macros (msr-index.h).
+ */
+static const char *const mce_parts[4] = { "CTL", "STATUS", "ADDR", "MISC" };
+
+static int mce_name(uint32_t index, int macro, char *buf, size_t len)
+{
+	if (index >= MSR_IA32_MC0_CTL &&
+	    index < MSR_IA32_MC0_CTL + 4 * KVM_MAX_MCE_BANKS) {
+		uint32_t bank = (index - MSR_IA32_MC0_CTL) / 4;
+		const char *part = mce_parts[(index - MSR_IA32_MC0_CTL) % 4];
+
+		return macro ? snprintf(buf, len, "KVM_X86_REG_MSR(MSR_IA32_MCx_%s(%" PRIu32 "))",
+					part, bank) :
+			       snprintf(buf, len, "IA32_MC%" PRIu32 "_%s", bank,
+					part);
+	}
+	if (index >= MSR_IA32_MC0_CTL2 &&
+	    index < MSR_IA32_MC0_CTL2 + KVM_MAX_MCE_BANKS)
+		return macro ? snprintf(buf, len, "KVM_X86_REG_MSR(MSR_IA32_MCx_CTL2(%" PRIu32 "))",
+					index - MSR_IA32_MC0_CTL2) :
+			       snprintf(buf, len, "IA32_MC%" PRIu32 "_CTL2",
+					index - MSR_IA32_MC0_CTL2);
+	return -1;
+}
+
+/* "IA32_MC3_STATUS" or "MSR_IA32_MCx_STATUS(3)" (s[0..n), blanks allowed
+ * inside the parentheses): 0 and *index, else -ENOENT. */
+static int mce_parse(const char *s, size_t n, uint32_t *index)
+{
+	char part[8];
+	unsigned int bank;
+	int used = 0;
+	char text[48];
+
+	if (n >= sizeof(text))
+		return -ENOENT;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	if (sscanf(text, "IA32_MC%u_%7[A-Z2]%n", &bank, part, &used) != 2 ||
+	    (size_t)used != n) {
+		used = 0;
+		if (sscanf(text, "MSR_IA32_MCx_%7[A-Z2] ( %u ) %n", part, &bank,
+			   &used) != 2 || (size_t)used != n)
+			return -ENOENT;
+	}
+	if (bank >= KVM_MAX_MCE_BANKS)
+		return -ENOENT;
+	if (!strcmp(part, "CTL2")) {
+		*index = MSR_IA32_MC0_CTL2 + bank;
+		return 0;
+	}
+	for (uint32_t i = 0; i < 4; i++) {
+		if (!strcmp(part, mce_parts[i])) {
+			*index = MSR_IA32_MC0_CTL + 4 * bank + i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* ------------------------------------------------------------------ */
 /* Checking                                                            */
 
@@ -351,6 +424,7 @@ static void lib_member(uint64_t id, enum kvmreg_x86_kind kind, int macro,
 
 	switch (kind) {
 	case KVMREG_X86_XSAVE:
+	case KVMREG_X86_NESTED:
 		kvmreg_appendf(buf, len, pos, macro ? "%" PRIu32 : "[%" PRIu32 "]",
 			       index);
 		return;
@@ -405,6 +479,8 @@ static int x86_id_name(uint64_t id, enum kvmreg_name_style style, char *buf,
 	if (!kvmreg_x86_is_msr(id))
 		return 0;	/* the core's generic form */
 	msr = msr_by_index(id_index(id));
+	if (!msr && mce_name(id_index(id), macro, buf, len) >= 0)
+		return mce_name(id_index(id), macro, buf, len);
 	if (macro)
 		return msr ? snprintf(buf, len, "KVM_X86_REG_MSR(%s)",
 				      msr->kernel) :
@@ -485,6 +561,7 @@ static int parse_member(enum kvmreg_x86_kind kind, const char *s, size_t n,
 
 	switch (kind) {
 	case KVMREG_X86_XSAVE:
+	case KVMREG_X86_NESTED:
 		if (!macro) {
 			if (n < 2 || s[0] != '[' || s[n - 1] != ']')
 				return -ENOENT;
@@ -568,6 +645,7 @@ static int parse_library(const char *name, uint64_t *id)
 			continue;
 		/* "xcr7", "dr5": the prefix says which kind, so say why not */
 		if (err == -ENOENT && kind != KVMREG_X86_XSAVE &&
+		    kind != KVMREG_X86_NESTED &&
 		    kind != KVMREG_X86_XCR && kind != KVMREG_X86_DEBUGREG)
 			return member_error(err, name, kind);
 		if (err == -ENOENT)
@@ -592,7 +670,8 @@ static int x86_id_parse(const char *name, uint64_t *id)
 		msr = msr_by_name(arg, n);
 		if (msr)
 			index = msr->index;
-		else if (parse_u32(arg, n, &index))
+		else if (mce_parse(arg, n, &index) &&
+			 parse_u32(arg, n, &index))
 			return kvmreg_set_error(-EINVAL,
 						"%s: the argument is neither an MSR name libkvmreg knows nor a 32-bit number",
 						name);
@@ -626,6 +705,10 @@ static int x86_id_parse(const char *name, uint64_t *id)
 	msr = msr_by_name(name, strlen(name));
 	if (msr) {
 		*id = KVMREG_X86_MSR_ID(msr->index);
+		return 0;
+	}
+	if (!mce_parse(name, strlen(name), &index)) {
+		*id = KVMREG_X86_MSR_ID(index);
 		return 0;
 	}
 	return parse_library(name, id);
@@ -663,11 +746,15 @@ uint32_t kvmreg_x86_group_of(uint64_t id)
 		[KVMREG_X86_EVENTS] = KVMREG_X86_G_EVENTS,
 		[KVMREG_X86_MP_STATE] = KVMREG_X86_G_MP_STATE,
 		[KVMREG_X86_CPUID] = KVMREG_X86_G_CPUID,
+		[KVMREG_X86_TSC_KHZ] = KVMREG_X86_G_TSC_KHZ,
+		[KVMREG_X86_NESTED] = KVMREG_X86_G_NESTED,
 	};
 	enum kvmreg_x86_kind kind = kvmreg_x86_lib_kind(id);
 
 	if (kind)
 		return by_kind[kind];
+	if (id == KVMREG_X86_MSR_ID(MSR_IA32_MCG_CAP))
+		return KVMREG_X86_G_MCG_CAP;
 	return kvmreg_x86_is_msr(id) ? KVMREG_X86_G_MSRS : KVMREG_X86_G_ONE_REG;
 }
 
@@ -710,12 +797,31 @@ static int x86_id_is_volatile(uint64_t id)
 /* docs/arch-x86.md explains each step; the reasons are kernel behaviour. */
 enum {
 	RANK_CPUID = 0,
+	/* kvm_set_tsc_khz() sets the ratio that the IA32_TSC write
+	 * (kvm_synchronize_tsc), the TSC deadline and the LAPIC timer are
+	 * computed with; QEMU sets it at vCPU creation, before any state */
+	RANK_TSC_KHZ = 2,
+	/* KVM_X86_SETUP_MCE sets the bank count the bank MSRs are checked
+	 * against (set_msr_mce), the LVT count the LAPIC takes
+	 * (kvm_apic_after_set_mcg_cap) and whether IA32_FEATURE_CONTROL may
+	 * set LMCE (vmx_setup_mce); it also resets MCG_CTL and MCi_CTL to all
+	 * ones, so the banks come after it. QEMU: at vCPU init */
+	RANK_MCG_CAP = 3,
 	RANK_FEATURE_CONTROL = 5,
 	RANK_SREGS = 10,
+	/* QEMU's kvm_arch_put_registers: after sregs (EFER.SVME, CR4.VMXE
+	 * must be set) and FEATURE_CONTROL, before regs, XSAVE and MSRs, so
+	 * that with L2 running those land in L2's context as saved */
+	RANK_NESTED = 15,
 	RANK_REGS = 20,
 	RANK_XSAVE = 30,
 	RANK_DEBUGREGS = 40,
 	RANK_LAPIC = 50,
+	/* MSRs: after CPUID (kvm_mtrr_valid checks MTRR masks against its
+	 * MAXPHYADDR; TSC_AUX, SPEC_CTRL, XSS need its bits), after
+	 * MCG_CAP (set_msr_mce refuses banks past its count, and
+	 * KVM_X86_SETUP_MCE would reset MCi_CTL written before it) and
+	 * the LAPIC; MTRR order among themselves is free (KVM only zaps) */
 	RANK_MSRS = 60,
 	RANK_TSC_DEADLINE = 65,
 	RANK_MP_STATE = 70,
@@ -744,9 +850,15 @@ static int x86_restore_rank(uint64_t id)
 		return RANK_MP_STATE;
 	case KVMREG_X86_EVENTS:
 		return RANK_EVENTS;
+	case KVMREG_X86_TSC_KHZ:
+		return RANK_TSC_KHZ;
+	case KVMREG_X86_NESTED:
+		return RANK_NESTED;
 	default:
 		break;
 	}
+	if (id == KVMREG_X86_MSR_ID(MSR_IA32_MCG_CAP))
+		return RANK_MCG_CAP;
 	if (id == KVMREG_X86_MSR_ID(MSR_IA32_FEAT_CTL))
 		return RANK_FEATURE_CONTROL;
 	if (id == KVMREG_X86_MSR_ID(MSR_IA32_TSC_DEADLINE))
@@ -759,8 +871,14 @@ static const char *x86_restore_reason(uint64_t id)
 	switch (x86_restore_rank(id)) {
 	case RANK_CPUID:
 		return "first: guest CPUID decides which MSRs, XSAVE components and CR4/EFER bits KVM accepts";
+	case RANK_TSC_KHZ:
+		return "after CPUID, before the LAPIC and MSRs: IA32_TSC, the TSC deadline and the LAPIC timer are scaled by the vCPU's TSC frequency";
+	case RANK_MCG_CAP:
+		return "before FEATURE_CONTROL, the LAPIC and the MCE banks: KVM_X86_SETUP_MCE sets the bank count, the CMCI LVT and LMCE, and resets the banks";
 	case RANK_FEATURE_CONTROL:
 		return "before other state: a write that leaves VMX operation resets nested state";
+	case RANK_NESTED:
+		return "after sregs (EFER.SVME, CR4.VMXE) and FEATURE_CONTROL, before regs, XSAVE and MSRs: with L2 running they belong to L2 (QEMU's order)";
 	case RANK_SREGS:
 		return "before the LAPIC: KVM_SET_SREGS sets the APIC base (xAPIC/x2APIC mode)";
 	case RANK_REGS:
@@ -823,6 +941,10 @@ static int x86_known_ids(struct kvmreg_idvec *out)
 					KVMREG_X86_MSR_ID(msr_names[i].index));
 	for (size_t i = 0; !err && i < KVMREG_ARRAY_SIZE(unnamed_msrs); i++)
 		err = kvmreg_idvec_push(out, KVMREG_X86_MSR_ID(unnamed_msrs[i]));
+	for (uint32_t i = 0; !err && i < 4 * KVM_MAX_MCE_BANKS; i++)
+		err = kvmreg_idvec_push(out, KVMREG_X86_MSR_ID(MSR_IA32_MC0_CTL + i));
+	for (uint32_t i = 0; !err && i < KVM_MAX_MCE_BANKS; i++)
+		err = kvmreg_idvec_push(out, KVMREG_X86_MSR_ID(MSR_IA32_MC0_CTL2 + i));
 	for (int kind = 1; !err && kind < KVMREG_X86_KIND_END; kind++) {
 		uint32_t member;
 
@@ -831,6 +953,12 @@ static int x86_known_ids(struct kvmreg_idvec *out)
 			for (uint32_t i = 0; !err && i < 64; i++)
 				err = push_lib(out, kind, i);
 			err = err ? err : push_lib(out, kind, MAX_XSAVE_CHUNKS - 1);
+			break;
+		case KVMREG_X86_NESTED:
+			for (uint32_t i = 0; !err && i < 40; i++)
+				err = push_lib(out, kind, i);
+			err = err ? err : push_lib(out, kind,
+						   KVMREG_X86_MAX_NESTED_CHUNKS - 1);
 			break;
 		case KVMREG_X86_XCR:
 			for (uint32_t i = 0; !err && i < 16; i++)

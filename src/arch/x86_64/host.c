@@ -118,7 +118,7 @@ static int check_extension(struct kvmreg_vcpu *vcpu, long cap, int unknown)
 struct x86_data *kvmreg_x86_data(struct kvmreg_vcpu *vcpu)
 {
 	struct x86_data *d = vcpu->arch_data;
-	int xsave2;
+	int xsave2, nested;
 
 	if (d)
 		return bind_bufs(d) ? NULL : d;
@@ -138,6 +138,13 @@ struct x86_data *kvmreg_x86_data(struct kvmreg_vcpu *vcpu)
 	d->debugregs = check_extension(vcpu, KVM_CAP_DEBUGREGS, 1) > 0;
 	d->events = check_extension(vcpu, KVM_CAP_VCPU_EVENTS, 1) > 0;
 	d->mp_state = check_extension(vcpu, KVM_CAP_MP_STATE, 1) > 0;
+	d->tsc_khz = check_extension(vcpu, KVM_CAP_GET_TSC_KHZ, 0) > 0;
+	d->tsc_control = check_extension(vcpu, KVM_CAP_TSC_CONTROL, 0) > 0;
+	nested = check_extension(vcpu, KVM_CAP_NESTED_STATE, 0);
+	/* sizeof(struct kvm_nested_state) is the header: less is no state */
+	d->nested_size = nested >= (int)sizeof(struct kvm_nested_state) &&
+			 nested <= (int)(KVMREG_X86_MAX_NESTED_CHUNKS *
+					 KVMREG_X86_CHUNK) ? (size_t)nested : 0;
 	kvmreg_x86_struct_room(d);
 	vcpu->arch_data = d;
 	vcpu->arch_data_free = x86_data_free;
@@ -167,6 +174,15 @@ static int group_access(struct kvmreg_vcpu *vcpu, uint32_t group, bool set,
 	case KVMREG_X86_G_CPUID:
 		return kvmreg_x86_cpuid_access(vcpu, d, set, n, ids, vals,
 					       errs);
+	case KVMREG_X86_G_MCG_CAP:
+		return kvmreg_x86_mcg_cap_access(vcpu, d, set, n, ids, vals,
+						 errs);
+	case KVMREG_X86_G_TSC_KHZ:
+		return kvmreg_x86_tsc_khz_access(vcpu, d, set, n, ids, vals,
+						 errs);
+	case KVMREG_X86_G_NESTED:
+		return kvmreg_x86_nested_access(vcpu, d, set, n, ids, vals,
+						errs);
 	default:
 		return kvmreg_set_error(-EINVAL, "x86_64: no ioctl group %" PRIu32,
 					group);
@@ -266,6 +282,8 @@ int kvmreg_x86_64_list_extra(struct kvmreg_vcpu *vcpu,
 		return -ENOMEM;
 	err = kvmreg_x86_list_cpuid(vcpu, d, out, sources);
 	if (!err)
+		err = kvmreg_x86_list_tsc_khz(vcpu, d, out, sources);
+	if (!err)
 		err = push_kind(out, sources, KVMREG_X86_SEGMENT, 0,
 				KVMREG_X86_NR_SEGMENTS);
 	if (!err)
@@ -281,6 +299,8 @@ int kvmreg_x86_64_list_extra(struct kvmreg_vcpu *vcpu,
 		err = push_kind(out, sources, KVMREG_X86_SREGS,
 				KVMREG_X86_INTERRUPT_BITMAP,
 				KVMREG_X86_INTERRUPT_BITMAP + 1);
+	if (!err)
+		err = kvmreg_x86_list_nested(vcpu, d, out, sources);
 	if (!err)
 		err = push_kind(out, sources, KVMREG_X86_REGS, 0,
 				KVMREG_X86_NR_REGS);

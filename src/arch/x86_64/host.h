@@ -26,6 +26,9 @@
 #ifndef KVM_CAP_XSAVE2
 #define KVM_CAP_XSAVE2 208
 #endif
+#ifndef KVM_CAP_GET_TSC_KHZ
+#define KVM_CAP_GET_TSC_KHZ 61
+#endif
 
 /*
  * The buffers the group ioctls fill, one set per thread, not per vCPU: a
@@ -54,6 +57,9 @@ struct x86_data {
 	bool xsave2;
 	size_t xsave_size;	/* 0: no KVM_GET_XSAVE */
 	bool xcrs, debugregs, events, mp_state;
+	bool tsc_khz;		/* KVM_CAP_GET_TSC_KHZ */
+	bool tsc_control;	/* KVM_CAP_TSC_CONTROL: the TSC can be scaled */
+	size_t nested_size;	/* KVM_CAP_NESTED_STATE: 0 none, else the most */
 	uint32_t *msr_index;	/* KVM_GET_MSR_INDEX_LIST */
 	size_t n_msr_index;
 	size_t blob_room;	/* the largest struct of a group */
@@ -124,6 +130,10 @@ int kvmreg_x86_msr_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			 struct kvmreg_idvec *out,
 			 struct kvmreg_idvec *sources);
+/* IA32_MCG_CAP: read with KVM_GET_MSRS, written with KVM_X86_SETUP_MCE. */
+int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			      bool set, size_t n, const uint64_t *ids,
+			      uint8_t *const *vals, int *errs);
 
 /* host_xcrs.c: KVM_GET_XCRS / KVM_SET_XCRS. */
 int kvmreg_x86_xcrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,
@@ -143,5 +153,25 @@ int kvmreg_x86_cpuid_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 int kvmreg_x86_list_cpuid(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  struct kvmreg_idvec *out,
 			  struct kvmreg_idvec *sources);
+bool kvmreg_x86_listed_cpuid_bit(const struct kvmreg_vcpu *vcpu,
+				 const struct x86_data *d, uint32_t function,
+				 uint32_t index, unsigned int reg,
+				 unsigned int bit);
+
+/* host_tsc.c: KVM_GET_TSC_KHZ / KVM_SET_TSC_KHZ. */
+int kvmreg_x86_tsc_khz_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			      bool set, size_t n, const uint64_t *ids,
+			      uint8_t *const *vals, int *errs);
+int kvmreg_x86_list_tsc_khz(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			    struct kvmreg_idvec *out,
+			    struct kvmreg_idvec *sources);
+
+/* host_nested.c: KVM_GET_NESTED_STATE / KVM_SET_NESTED_STATE. */
+int kvmreg_x86_nested_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			     bool set, size_t n, const uint64_t *ids,
+			     uint8_t *const *vals, int *errs);
+int kvmreg_x86_list_nested(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			   struct kvmreg_idvec *out,
+			   struct kvmreg_idvec *sources);
 
 #endif /* KVMREG_ARCH_X86_64_HOST_H */

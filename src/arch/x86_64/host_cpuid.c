@@ -333,3 +333,29 @@ int kvmreg_x86_cpuid_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 					 mode == KVMREG_BATCH_RESTORE_FRESH);
 	}
 }
+
+/*
+ * Bit bit of register reg (0 eax, 1 ebx, 2 ecx, 3 edx) of entry (function,
+ * index) in the table kvmreg_x86_list_cpuid() read for vcpu on this
+ * thread; false when the entry is absent or the buffer holds another table.
+ */
+bool kvmreg_x86_listed_cpuid_bit(const struct kvmreg_vcpu *vcpu,
+				 const struct x86_data *d, uint32_t function,
+				 uint32_t index, unsigned int reg,
+				 unsigned int bit)
+{
+	const struct kvm_cpuid2 *t = d->bufs->cpuid;
+	uint32_t words[4];
+
+	if (!t || d->bufs->cpuid_of != vcpu)
+		return false;
+	for (uint32_t k = 0; k < t->nent; k++) {
+		const struct kvm_cpuid_entry2 *e = &t->entries[k];
+
+		if (e->function != function || e->index != index)
+			continue;
+		memcpy(words, &e->eax, sizeof(words));
+		return reg < 4 && bit < 32 && (words[reg] >> bit & 1);
+	}
+	return false;
+}

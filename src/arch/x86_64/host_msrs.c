@@ -4,6 +4,7 @@
  * list of /dev/kvm, and which of its MSRs a vCPU lists.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "arch/x86_64/host.h"
+#include "arch/x86_64/uapi.h"
 
 
 static int read_msr_index(struct kvmreg_vcpu *vcpu, struct x86_data *d)
@@ -159,40 +161,32 @@ static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  vals + done + 1, errs + done + 1);
 }
 
-/* The MSRs of the index list this vCPU can read: one KVM_GET_MSRS of all
- * of them, plus one more per MSR it refuses (msr_io). */
-
-int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-			 struct kvmreg_idvec *out,
+/*
+ * Appends the ids of msrs (n indexes) that this vCPU can read, with source:
+ * one KVM_GET_MSRS of all of them, plus one more per MSR it refuses
+ * (msr_io).
+ */
+static int push_readable(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			 const uint32_t *msrs, size_t n,
+			 enum kvmreg_source source, struct kvmreg_idvec *out,
 			 struct kvmreg_idvec *sources)
 {
-	size_t n;
-	uint64_t *ids, *values;
-	uint8_t **vals;
-	int *errs, err;
+	uint64_t *ids = calloc(n + 1, sizeof(*ids));
+	uint64_t *values = malloc((n + 1) * sizeof(*values));
+	uint8_t **vals = calloc(n + 1, sizeof(*vals));
+	int *errs = malloc((n + 1) * sizeof(*errs));
+	int err = ids && values && vals && errs ? 0 :
+		  kvmreg_set_error(-ENOMEM, "out of memory");
 
-	if (!d->msr_index) {
-		err = read_msr_index(vcpu, d);
-		if (err)
-			return err;
-	}
-	n = d->n_msr_index;
-	ids = calloc(n + 1, sizeof(*ids));
-	values = malloc((n + 1) * sizeof(*values));
-	vals = calloc(n + 1, sizeof(*vals));
-	errs = malloc((n + 1) * sizeof(*errs));
-	err = ids && values && vals && errs ? 0 :
-	      kvmreg_set_error(-ENOMEM, "out of memory");
 	for (size_t i = 0; !err && i < n; i++) {
-		ids[i] = KVMREG_X86_MSR_ID(d->msr_index[i]);
+		ids[i] = KVMREG_X86_MSR_ID(msrs[i]);
 		vals[i] = (uint8_t *)&values[i];
 	}
 	if (!err)
-		err = msr_io(vcpu, d, false, n, ids, vals, errs);
+		msr_io(vcpu, d, false, n, ids, vals, errs);
 	for (size_t i = 0; !err && i < n; i++)
 		if (!errs[i])
-			err = kvmreg_x86_push(out, sources, ids[i],
-				   KVMREG_SRC_MSR_INDEX_LIST);
+			err = kvmreg_x86_push(out, sources, ids[i], source);
 	free(ids);
 	free(values);
 	free(vals);
@@ -200,6 +194,184 @@ int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	return err;
 }
 
+/*
+ * MSRs that exist when the guest's CPUID says so (SDM vol. 4; AMD APM vol.
+ * 2), which KVM implements for every vCPU but lists only when the host's
+ * own rdmsr of them works (kvm_probe_msr_to_save): under a vendor module
+ * such as kvm_pvm some are missing from the list, yet a guest uses them.
+ * Architectural facts, not a kernel's: kept only where KVM_GET_MSRS answers.
+ */
+static const struct cpuid_msr {
+	uint32_t msr;
+	uint32_t function;
+	uint8_t index, reg, bit;	/* reg: 0 eax, 1 ebx, 2 ecx, 3 edx */
+} cpuid_msrs[] = {
+	{ MSR_TSC_AUX, 0x80000001, 0, 3, 27 },		/* RDTSCP */
+	{ MSR_TSC_AUX, 0x7, 0, 2, 22 },			/* RDPID */
+	{ MSR_IA32_SPEC_CTRL, 0x7, 0, 3, 26 },		/* IBRS (Intel) */
+	{ MSR_IA32_SPEC_CTRL, 0x7, 0, 3, 31 },		/* SSBD (Intel) */
+	{ MSR_IA32_SPEC_CTRL, 0x80000008, 0, 1, 14 },	/* IBRS (AMD) */
+	{ MSR_IA32_SPEC_CTRL, 0x80000008, 0, 1, 24 },	/* SSBD (AMD) */
+	{ MSR_IA32_XSS, 0xd, 1, 0, 3 },			/* XSAVES */
+	{ MSR_IA32_XFD, 0xd, 1, 0, 4 },			/* XFD */
+	{ MSR_IA32_XFD_ERR, 0xd, 1, 0, 4 },
+};
+
+static bool in_list(const uint32_t *list, size_t n, uint32_t msr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == msr)
+			return true;
+	return false;
+}
+
+/* Adds msr to the n candidates unless the index list or they have it. */
+static void add_candidate(const struct x86_data *d, uint32_t *cand,
+			  size_t *n, uint32_t msr)
+{
+	if (!in_list(d->msr_index, d->n_msr_index, msr) &&
+	    !in_list(cand, *n, msr))
+		cand[(*n)++] = msr;
+}
+
+/* The fixed-range MTRRs (SDM vol. 3 11.11.2.2), present when MTRRcap.FIX. */
+static const uint32_t fixed_mtrrs[] = {
+	MSR_MTRRfix64K_00000, MSR_MTRRfix16K_80000, MSR_MTRRfix16K_A0000,
+	MSR_MTRRfix4K_C0000, MSR_MTRRfix4K_C0000 + 1, MSR_MTRRfix4K_C0000 + 2,
+	MSR_MTRRfix4K_C0000 + 3, MSR_MTRRfix4K_C0000 + 4,
+	MSR_MTRRfix4K_C0000 + 5, MSR_MTRRfix4K_C0000 + 6,
+	MSR_MTRRfix4K_C0000 + 7,
+};
+
+/* Room for every MSR derive_msrs() can name. */
+#define MAX_DERIVED (KVMREG_ARRAY_SIZE(cpuid_msrs) + 2 * 0xff + \
+		     KVMREG_ARRAY_SIZE(fixed_mtrrs) + 2 + 3 + \
+		     5 * KVM_MAX_MCE_BANKS)
+
+/*
+ * The MSRs this vCPU has beyond the index list, counted from its own
+ * registers: the variable MTRRs from MTRRcap.VCNT, the fixed ones when
+ * MTRRcap.FIX, DEF_TYPE and PAT; MCG_CAP, MCG_STATUS, MCG_CTL and 4 MSRs
+ * per bank from MCG_CAP's count (CTL2 too with MCG_CMCI_P); the CPUID
+ * gated ones above. A vCPU that refuses MTRRcap or MCG_CAP has none of
+ * theirs. *n: how many are in cand.
+ */
+static void derive_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			uint32_t *cand, size_t *n)
+{
+	const uint64_t caps[2] = { KVMREG_X86_MSR_ID(MSR_MTRRcap),
+				   KVMREG_X86_MSR_ID(MSR_IA32_MCG_CAP) };
+	uint64_t cap[2] = { 0, 0 };
+	uint8_t *vals[2] = { (uint8_t *)&cap[0], (uint8_t *)&cap[1] };
+	int errs[2];
+	bool mtrr, mce;
+
+	*n = 0;
+	msr_io(vcpu, d, false, 2, caps, vals, errs);
+	mtrr = !errs[0];
+	mce = !errs[1] && (cap[1] & MCG_BANKCNT_MASK);
+	for (size_t i = 0; i < KVMREG_ARRAY_SIZE(cpuid_msrs); i++) {
+		const struct cpuid_msr *c = &cpuid_msrs[i];
+
+		if (kvmreg_x86_listed_cpuid_bit(vcpu, d, c->function, c->index,
+						c->reg, c->bit))
+			add_candidate(d, cand, n, c->msr);
+	}
+	if (mtrr) {
+		for (uint32_t i = 0; i < (cap[0] & MSR_MTRRcap_VCNT_MASK); i++) {
+			add_candidate(d, cand, n, MSR_MTRRphysBase0 + 2 * i);
+			add_candidate(d, cand, n, MSR_MTRRphysBase0 + 2 * i + 1);
+		}
+		for (size_t i = 0; (cap[0] & MSR_MTRRcap_FIX) &&
+				   i < KVMREG_ARRAY_SIZE(fixed_mtrrs); i++)
+			add_candidate(d, cand, n, fixed_mtrrs[i]);
+		add_candidate(d, cand, n, MSR_MTRRdefType);
+		add_candidate(d, cand, n, MSR_IA32_CR_PAT);
+	}
+	if (mce) {
+		uint32_t banks = (uint32_t)(cap[1] & MCG_BANKCNT_MASK);
+
+		if (banks > KVM_MAX_MCE_BANKS)
+			banks = KVM_MAX_MCE_BANKS;
+		add_candidate(d, cand, n, MSR_IA32_MCG_CAP);
+		add_candidate(d, cand, n, MSR_IA32_MCG_STATUS);
+		add_candidate(d, cand, n, MSR_IA32_MCG_CTL);
+		for (uint32_t i = 0; i < 4 * banks; i++)
+			add_candidate(d, cand, n, MSR_IA32_MC0_CTL + i);
+		for (uint32_t i = 0; (cap[1] & MCG_CMCI_P) && i < banks; i++)
+			add_candidate(d, cand, n, MSR_IA32_MC0_CTL2 + i);
+	}
+}
+
+/* The MSRs of the index list this vCPU can read, then those derive_msrs()
+ * finds, each kept only if the vCPU answers KVM_GET_MSRS for it. */
+int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			 struct kvmreg_idvec *out,
+			 struct kvmreg_idvec *sources)
+{
+	uint32_t *cand;
+	size_t n = 0;
+	int err;
+
+	if (!d->msr_index) {
+		err = read_msr_index(vcpu, d);
+		if (err)
+			return err;
+	}
+	err = push_readable(vcpu, d, d->msr_index, d->n_msr_index,
+			    KVMREG_SRC_MSR_INDEX_LIST, out, sources);
+	if (err)
+		return err;
+	cand = malloc(MAX_DERIVED * sizeof(*cand));
+	if (!cand)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	derive_msrs(vcpu, d, cand, &n);
+	if (n)
+		err = push_readable(vcpu, d, cand, n, KVMREG_SRC_DERIVED, out,
+				    sources);
+	free(cand);
+	return err;
+}
+
+/*
+ * IA32_MCG_CAP is read-only to KVM_SET_MSRS (kvm_set_msr_common has no
+ * case for it); KVM_X86_SETUP_MCE sets it, and also resets MCG_CTL and
+ * every MCi_CTL to all ones, so a write of the value the vCPU already has
+ * is skipped: restoring a state leaves the banks to their own MSRs.
+ */
+int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			      bool set, size_t n, const uint64_t *ids,
+			      uint8_t *const *vals, int *errs)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t now, want;
+		uint8_t *now_p = (uint8_t *)&now;
+		int r;
+
+		if (msr_io(vcpu, d, false, 1, &ids[i], set ? &now_p : &vals[i],
+			   &errs[i])) {
+			failed++;
+			continue;
+		}
+		if (!set)
+			continue;
+		memcpy(&want, vals[i], 8);
+		if (want == now)
+			continue;
+		r = kvmreg_vcpu_ioctl(vcpu, KVM_X86_SETUP_MCE, &want);
+		if (r < 0) {
+			errs[i] = kvmreg_set_error(r,
+						   "KVM_X86_SETUP_MCE of 0x%" PRIx64 " (this vCPU has 0x%" PRIx64 "): %s; KVM takes 1-%d banks and only the capability bits KVM_X86_GET_MCE_CAP_SUPPORTED reports",
+						   want, now, strerror(-r),
+						   KVM_MAX_MCE_BANKS);
+			kvmreg_keep_reason(ids[i], errs[i]);
+			failed++;
+		}
+	}
+	return failed;
+}
 
 int kvmreg_x86_msr_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  bool set, size_t n, const uint64_t *ids,

@@ -35,6 +35,8 @@ enum kvmreg_x86_kind {
 	KVMREG_X86_EVENTS,	/* members of struct kvm_vcpu_events */
 	KVMREG_X86_MP_STATE,	/* struct kvm_mp_state */
 	KVMREG_X86_CPUID,	/* one per (function, index) entry */
+	KVMREG_X86_TSC_KHZ,	/* KVM_GET/SET_TSC_KHZ: u32 kHz */
+	KVMREG_X86_NESTED,	/* 256-byte chunks of struct kvm_nested_state */
 	KVMREG_X86_KIND_END
 };
 
@@ -57,7 +59,10 @@ enum {
 #define KVMREG_X86_NR_SEGMENTS	8
 #define KVMREG_X86_NR_DTABLES	2
 #define KVMREG_X86_NR_LAPIC	64
-#define KVMREG_X86_CHUNK	256	/* bytes per XSAVE chunk */
+#define KVMREG_X86_CHUNK	256	/* bytes per XSAVE or nested-state chunk */
+/* Nested state: KVM_CAP_NESTED_STATE is 8320 bytes on VMX (7.2), 4224 on
+ * SVM; a bound keeps a typo from naming megabytes. */
+#define KVMREG_X86_MAX_NESTED_CHUNKS	256u
 
 /* struct kvm_vcpu_events: 64 bytes; its members by index, offset, size. */
 #define KVMREG_X86_EVENTS_BYTES	64
@@ -94,6 +99,9 @@ enum kvmreg_x86_group {
 	KVMREG_X86_G_MP_STATE,
 	KVMREG_X86_G_CPUID,
 	KVMREG_X86_G_MSRS,
+	KVMREG_X86_G_MCG_CAP,	/* read as an MSR, written by KVM_X86_SETUP_MCE */
+	KVMREG_X86_G_TSC_KHZ,
+	KVMREG_X86_G_NESTED,
 };
 
 /* KVM_X86_REG_MSR(index) and the SSP id, without the kernel's header. */

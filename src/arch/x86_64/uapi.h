@@ -85,4 +85,34 @@
 #define HV_X64_MSR_VP_RUNTIME		0x40000010
 #define HV_X64_MSR_TIME_REF_COUNT	0x40000020
 
+/*
+ * MSRs KVM implements for every vCPU without listing them in
+ * KVM_GET_MSR_INDEX_LIST (arch/x86/kvm/x86.c, mtrr.c; SDM vol. 3 ch. 12
+ * and 16): how many exist is read from the vCPU, never assumed.
+ */
+#define MSR_MTRRcap			0x000000fe	/* VCNT 7:0, FIX 8 */
+#define MSR_MTRRcap_VCNT_MASK		0xffu
+#define MSR_MTRRcap_FIX			(1u << 8)
+#define MSR_MTRRphysBase0		0x00000200	/* base 2n, mask 2n+1 */
+#define MSR_MTRRfix64K_00000		0x00000250
+#define MSR_MTRRfix16K_80000		0x00000258
+#define MSR_MTRRfix16K_A0000		0x00000259
+#define MSR_MTRRfix4K_C0000		0x00000268	/* .. F8000 = +7 */
+#define MSR_IA32_CR_PAT			0x00000277
+#define MSR_MTRRdefType			0x000002ff
+#define MSR_IA32_MCG_CAP		0x00000179	/* count 7:0 */
+#define MSR_IA32_MCG_STATUS		0x0000017a
+#define MSR_IA32_MCG_CTL		0x0000017b
+#define MCG_BANKCNT_MASK		0xffu
+#define MCG_CTL_P			(1u << 8)
+#define MCG_CMCI_P			(1u << 10)
+#define MSR_IA32_MC0_CTL		0x00000400	/* CTL, STATUS, ADDR, MISC */
+#define MSR_IA32_MC0_CTL2		0x00000280	/* one per bank, CMCI */
+#define KVM_MAX_MCE_BANKS		32
+#define MSR_TSC_AUX			0xc0000103
+#define MSR_IA32_SPEC_CTRL		0x00000048
+#define MSR_IA32_XSS			0x00000da0
+#define MSR_IA32_XFD			0x000001c4
+#define MSR_IA32_XFD_ERR		0x000001c5
+
 #endif /* KVMREG_UAPI_X86_H */
