@@ -3,15 +3,46 @@
  * libkvmreg: discover, name, read, write, save and restore the registers of
  * a KVM vCPU, on every architecture KVM supports.
  *
- * Conventions, for every call below:
- * - A call that can fail returns 0 (or a non-negative count) on success and
- *   a negative errno on failure; kvmreg_error() then holds a one-line message
- *   that names what was wrong (which register, what the kernel said).
+ * Conventions, for every call below (a call's own comment says where it
+ * differs):
+ * - Calls returning int return 0 (or a documented non-negative count) on
+ *   success and a negative errno on failure; kvmreg_error() then holds a
+ *   one-line message that names what was wrong (which argument, which
+ *   register, what the kernel said).
+ * - A NULL pointer where a call needs an object or an output location
+ *   returns -EINVAL, and kvmreg_error() names the argument as this header
+ *   does ("kvmreg_save: out is NULL"). Pointers a comment calls optional
+ *   may be NULL. Nothing is changed when a call fails on its arguments (a
+ *   NULL pointer, unknown flag bits, an unknown enum value), and output
+ *   locations (*out, *buf, *json, *id) are written only on success: a
+ *   failed call leaves them as they were.
+ * - Calls returning a pointer to a new object (kvmreg_state_new,
+ *   kvmreg_state_dup) return NULL on failure with errno set: EINVAL for a
+ *   bad argument, ENOMEM.
+ * - Release functions (kvmreg_*_free, kvmreg_vcpu_detach,
+ *   kvmreg_scratch_destroy) accept NULL and do nothing.
+ * - Accessors returning a count, size, bool, enum or name say what they
+ *   return for NULL or an invalid id, and return exactly that: 0, false,
+ *   KVMREG_ARCH_NONE, "" or the name noted.
+ * - Unknown flag bits and unknown enum values (name styles, architectures)
+ *   are refused with -EINVAL and a message naming the bad value; they are
+ *   never mapped to a default.
+ * - kvmreg_error() is per thread and describes the last failed call in
+ *   this thread; a call that succeeds leaves it as it was (like errno), so
+ *   read it only right after a call returned an error.
+ * - Threads: a struct kvmreg_vcpu (and a struct kvmreg_scratch) is used by
+ *   one thread at a time; different handles may be used by different
+ *   threads at once (each thread may drive its own vCPU). A struct
+ *   kvmreg_state may be read by several threads at once while none
+ *   modifies it. The naming, id and value functions (kvmreg_arch_*,
+ *   kvmreg_id_*, kvmreg_value_*, kvmreg_*_name) are thread-safe.
  * - A register is (id, size, value). Ids are KVM ONE_REG ids; where KVM
  *   exposes state only through struct ioctls (x86), the library defines ids
  *   of its own, in a range the kernel rejects (see docs/ids.md).
  * - Values are in the vCPU's byte order, exactly as KVM_GET_ONE_REG returns
- *   them, size = kvmreg_id_size(id) bytes (1 to 256).
+ *   them, size = kvmreg_id_size(id) bytes (1 to KVMREG_VALUE_MAX).
+ * - Every string the library writes into a snapshot or JSON it also reads
+ *   back (the kernel release: see kvmreg_state_set_kernel()).
  * - File descriptors passed in stay owned by the caller.
  */
 #ifndef KVMREG_H
@@ -43,9 +74,11 @@ enum kvmreg_arch {
 	KVMREG_ARCH_COUNT
 };
 
-/* "x86_64", "arm64", "riscv64", "loongarch64", "mips", "s390", "ppc". */
+/* "x86_64", "arm64", "riscv64", "loongarch64", "mips", "s390", "ppc";
+ * "none" for KVMREG_ARCH_NONE and any value that is no architecture. */
 const char *kvmreg_arch_name(enum kvmreg_arch arch);
-/* Accepts the names above and aliases (x86, aarch64, riscv, loongarch...). */
+/* Accepts the names above and aliases (x86, aarch64, riscv, loongarch...);
+ * KVMREG_ARCH_NONE for any other name and for NULL. */
 enum kvmreg_arch kvmreg_arch_from_name(const char *name);
 /* The architecture this library was built for (the one it can run KVM on). */
 enum kvmreg_arch kvmreg_arch_host(void);
@@ -55,9 +88,9 @@ enum kvmreg_arch kvmreg_arch_of_id(uint64_t id);
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
-/* The message of the last failed call in this thread ("" if none). A
- * successful call leaves it unchanged, like errno: read it right after a
- * call returned an error. */
+/* The message of the last failed call in this thread ("" if none; never
+ * NULL). A successful call leaves it unchanged, like errno: read it right
+ * after a call returned an error. */
 const char *kvmreg_error(void);
 
 /* ------------------------------------------------------------------ */
@@ -68,28 +101,39 @@ enum kvmreg_name_style {
 	KVMREG_NAME_MACRO = 1,	/* C expression, as the kernel selftests print */
 };
 
-/* Size in bytes of the value of id (1..256), from its KVM_REG_SIZE field. */
+/* The largest register value, in bytes (KVM_REG_SIZE_U2048). */
+#define KVMREG_VALUE_MAX 256
+
+/* Size in bytes of the value of id (1 to KVMREG_VALUE_MAX), from its
+ * KVM_REG_SIZE field; 0 for the size fields 9 to 15, which name no size. */
 size_t kvmreg_id_size(uint64_t id);
 
 /*
  * Name of id in arch (KVMREG_ARCH_NONE: the id's own arch field). Writes at
  * most len bytes, NUL-terminated, and returns the full length like snprintf.
  * Well-formed ids without a name in the tables get a generic name that
- * kvmreg_id_parse() accepts. Malformed ids give -EINVAL.
+ * kvmreg_id_parse() accepts. Malformed ids, an id of another arch, an
+ * unknown style and buf NULL with len > 0 give -EINVAL (buf may be NULL
+ * when len is 0, to learn the length).
  */
 int kvmreg_id_name(enum kvmreg_arch arch, uint64_t id,
 		   enum kvmreg_name_style style, char *buf, size_t len);
 /* The inverse: any name kvmreg_id_name() produces, in either style, and a
- * number ("0x6030000000100000"). -EINVAL with a message otherwise. */
+ * number ("0x6030000000100000"). -EINVAL with a message otherwise; *id
+ * changes only on success. */
 int kvmreg_id_parse(enum kvmreg_arch arch, const char *name, uint64_t *id);
-/* Group of id within its arch ("core", "sysreg", "csr", "msr", ...). */
+/* Group of id within its arch ("core", "sysreg", "csr", "msr", ...);
+ * "invalid" for an id of no known arch or of another arch than arch,
+ * "unknown" for one the driver does not group. */
 const char *kvmreg_id_group(enum kvmreg_arch arch, uint64_t id);
 /* 0 if id is well formed for arch, else -EINVAL with a message. */
 int kvmreg_id_check(enum kvmreg_arch arch, uint64_t id);
 /* Whether the value changes on its own while the vCPU runs (counters,
- * timers): comparisons of saved states treat these separately. */
+ * timers): comparisons of saved states treat these separately. false for
+ * an invalid id. */
 bool kvmreg_id_is_volatile(enum kvmreg_arch arch, uint64_t id);
-/* Where id goes in restore order (lower first) and why, in a phrase. */
+/* Where id goes in restore order (lower first) and why, in a phrase; rank
+ * 0 and "no ordering constraint" for an invalid id. */
 int kvmreg_id_restore_rank(enum kvmreg_arch arch, uint64_t id);
 const char *kvmreg_id_restore_reason(enum kvmreg_arch arch, uint64_t id);
 
@@ -97,7 +141,9 @@ const char *kvmreg_id_restore_reason(enum kvmreg_arch arch, uint64_t id);
  * Values as text: "0x" and exactly 2 * size hex digits, the bytes read as a
  * little-endian number (every arch KVM runs here is little-endian), so a
  * 64-bit register prints as the number it holds. format returns the full
- * length like snprintf; parse accepts fewer digits (zero-extended).
+ * length like snprintf (buf may be NULL when len is 0); parse accepts fewer
+ * digits (zero-extended) and changes value only on success. size must be
+ * 1 to KVMREG_VALUE_MAX, else -EINVAL.
  */
 int kvmreg_value_format(const void *value, size_t size, char *buf,
 			size_t len);
@@ -117,6 +163,10 @@ struct kvmreg_vcpu;
  * /dev/kvm descriptor of its own (a close-on-exec duplicate of kvm_fd, or
  * opened) that it keeps open for the life of the process, so the module
  * those facts come from stays loaded.
+ * Each fd is checked with an ioctl that changes nothing (KVM_GET_MP_STATE
+ * on vcpu_fd): -EBADF for one that is not open, -EINVAL for one that is not
+ * what its name says, or a vCPU of another process's VM, with a message
+ * saying what the fd is (/dev/null, a KVM VM fd, ...).
  */
 int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 		       struct kvmreg_vcpu **out);
@@ -131,8 +181,10 @@ void kvmreg_vcpu_detach(struct kvmreg_vcpu *vcpu);
  * architecture without such state).
  */
 int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd);
+/* KVMREG_ARCH_NONE for NULL. */
 enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu);
-/* vCPU ioctls this handle has issued: the cost model of every access. */
+/* vCPU ioctls this handle has issued: the cost model of every access.
+ * 0 for NULL. */
 uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu);
 /*
  * Tell the handle that the vCPU's register list may have changed behind
@@ -165,7 +217,7 @@ struct kvmreg_scratch {
 #define KVMREG_SCRATCH_PMU	(1u << 2)  /* arm64: PMUv3 */
 
 /* -ENOENT / -EACCES with a one-line message when /dev/kvm is missing or
- * not accessible. */
+ * not accessible; -EINVAL for flag bits other than KVMREG_SCRATCH_*. */
 int kvmreg_scratch_create(unsigned int flags, struct kvmreg_scratch *out);
 void kvmreg_scratch_destroy(struct kvmreg_scratch *scratch);
 
@@ -181,6 +233,8 @@ enum kvmreg_source {
 	 * own MTRRcap, MCG_CAP and CPUID (docs/arch-x86.md) */
 	KVMREG_SRC_DERIVED,
 };
+/* "kernel", "msr-index", "fallback", "library", "derived"; "unknown" for any
+ * other. */
 const char *kvmreg_source_name(enum kvmreg_source source);
 
 #define KVMREG_REG_VOLATILE	(1u << 0)
@@ -205,7 +259,8 @@ struct kvmreg_list {
 /* The vCPU's register list (a copy: free it with kvmreg_list_free). The
  * handle enumerates once and keeps the list until it may have changed
  * (kvmreg_vcpu_list_changed()); KVMREG_LIST_FORCE_FALLBACK always
- * enumerates, and keeps nothing. */
+ * enumerates, and keeps nothing. -EINVAL for flag bits other than
+ * KVMREG_LIST_FORCE_FALLBACK. */
 int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
 		    struct kvmreg_list **out);
 void kvmreg_list_free(struct kvmreg_list *list);
@@ -213,8 +268,8 @@ void kvmreg_list_free(struct kvmreg_list *list);
 /*
  * The arch's fallback table for a vCPU with the given features, without a
  * vCPU: the registers a kernel without KVM_GET_REG_LIST saves, in restore
- * order. features is a comma list the arch driver defines (loongarch:
- * "pmu=N,lbt,msgint"); NULL means the arch's default guest.
+ * order. features (optional) is a comma list the arch driver defines
+ * (loongarch: "pmu=N,lbt,msgint"); NULL means the arch's default guest.
  */
 int kvmreg_fallback_table(enum kvmreg_arch arch, const char *features,
 			  struct kvmreg_list **out);
@@ -224,23 +279,40 @@ int kvmreg_fallback_table(enum kvmreg_arch arch, const char *features,
 
 struct kvmreg_state;
 
-/* kvmreg_state_new and kvmreg_state_dup return NULL on failure with errno
- * EINVAL (no such arch, a NULL state) or ENOMEM. */
+/* An empty state; NULL with errno EINVAL for KVMREG_ARCH_NONE or a value
+ * that is no architecture, ENOMEM. */
 struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch);
 void kvmreg_state_free(struct kvmreg_state *state);
+/* A copy; NULL with errno EINVAL for NULL, ENOMEM. */
 struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *state);
+/* KVMREG_ARCH_NONE for NULL. */
 enum kvmreg_arch kvmreg_state_arch(const struct kvmreg_state *state);
+/* 0 for NULL. */
 size_t kvmreg_state_count(const struct kvmreg_state *state);
-/* Add id, or replace its value; size must equal kvmreg_id_size(id). */
+/* Add id, or replace its value; size must equal kvmreg_id_size(id), and id
+ * be well formed for the state's arch (-EINVAL). value NULL adds id
+ * without a value (a capture entry). */
 int kvmreg_state_set(struct kvmreg_state *state, uint64_t id,
 		     const void *value, size_t size);
-/* The value of id, or NULL if the state lacks it. */
+/* The value of id; NULL if the state lacks it, has it without a value, or
+ * state is NULL. */
 const void *kvmreg_state_get(const struct kvmreg_state *state, uint64_t id);
-/* The i-th entry, in insertion order. value may be NULL for a capture. */
+/* The i-th entry, in insertion order (-ERANGE past the end). id and value
+ * are optional; *value is NULL for an entry without a value. */
 int kvmreg_state_at(const struct kvmreg_state *state, size_t i,
 		    uint64_t *id, const void **value);
-/* Release of the kernel the state was saved on ("" if unknown). */
+/* Release of the kernel the state was saved on ("" if unknown; "" for
+ * NULL). */
 const char *kvmreg_state_kernel(const struct kvmreg_state *state);
+/*
+ * A kernel release holds at most KVMREG_KERNEL_RELEASE_MAX bytes of
+ * printable ASCII (0x20 to 0x7e), what uname(2) gives: every release a
+ * state accepts survives the snapshot and JSON formats. Anything else (a
+ * newline left by fgets, a control byte, UTF-8, 65 bytes or more) is
+ * refused with -EINVAL naming the first bad byte and its offset, and the
+ * state keeps its release.
+ */
+#define KVMREG_KERNEL_RELEASE_MAX 64
 int kvmreg_state_set_kernel(struct kvmreg_state *state, const char *release);
 
 /* ------------------------------------------------------------------ */
@@ -254,13 +326,15 @@ int kvmreg_set(struct kvmreg_vcpu *vcpu, uint64_t id, const void *value);
  * Read n registers into state with the fewest vCPU ioctls the kernel allows.
  * errs (optional, n entries) receives each register's 0 or -errno; every
  * register is attempted. Returns 0 if all succeeded, else the first error.
+ * ids may be NULL when n is 0.
  */
 int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids, size_t n,
 		struct kvmreg_state *state, int *errs);
 /*
  * Write every register of state, in state order, batched. errs as above
  * (kvmreg_state_count() entries). No reordering and no rollback: see
- * kvmreg_restore() for that.
+ * kvmreg_restore() for that. A capture, or an entry without a value, is
+ * refused with -EINVAL naming the register, before any write.
  */
 int kvmreg_write(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		 int *errs);
@@ -279,7 +353,9 @@ int kvmreg_save(struct kvmreg_vcpu *vcpu, struct kvmreg_state **out);
  * docs/example-vmm.md.
  * All or nothing: if a write fails, the registers already written are put
  * back to their values from before the call, and the error names the
- * register and the errno.
+ * register and the errno, and says whether the vCPU was put back as it was:
+ * a register written whose value before could not be read (a write-only
+ * register) cannot be put back, and the message names it.
  */
 int kvmreg_restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state);
 /*
@@ -289,7 +365,8 @@ int kvmreg_restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state);
  */
 int kvmreg_restore_fresh(struct kvmreg_vcpu *vcpu,
 			 const struct kvmreg_state *state);
-/* The order kvmreg_restore() writes state's registers in: ids, count of state. */
+/* The order kvmreg_restore() writes state's registers in: ids, count of
+ * state (ids may be NULL for an empty state). */
 int kvmreg_restore_order(const struct kvmreg_state *state, uint64_t *ids);
 
 /* ------------------------------------------------------------------ */
@@ -313,14 +390,17 @@ int kvmreg_state_encode(const struct kvmreg_state *state, void **buf,
 int kvmreg_state_decode(const void *buf, size_t len,
 			struct kvmreg_state **out);
 /* Encode into a temporary file beside path and rename it over path: all or
- * nothing. */
+ * nothing. It also removes the temporary files beside path that writers
+ * killed before their rename left (those of processes that no longer
+ * exist). */
 int kvmreg_state_save_file(const struct kvmreg_state *state, const char *path);
 /* Read a snapshot, or the JSON of kvmreg_state_to_json() (a file whose
- * first non-blank byte is '{'). Messages start with the path. */
+ * first non-blank byte is '{'). Messages start with the path. A FIFO gets
+ * 2 seconds for a writer to open it (-ETIMEDOUT), never a hang in open(2). */
 int kvmreg_state_load_file(const char *path, struct kvmreg_state **out);
 /* Whether no entry has a value: a register list with sizes, made by
  * kvmreg_capture() or by kvmreg_state_set(state, id, NULL, size). An empty
- * state is a capture only if it was read or made as one. */
+ * state is a capture only if it was read or made as one. false for NULL. */
 bool kvmreg_state_is_capture(const struct kvmreg_state *state);
 /* The vCPU's register list and sizes, without values, with this kernel's
  * release: what kvmreg_state_compat() checks a state against. Since 0.2
@@ -379,7 +459,8 @@ struct kvmreg_diff {
 
 /*
  * Compare two states of one architecture register by register (-EINVAL
- * for two architectures). Registers pair by id; those that do not pair
+ * for two architectures, and for flag bits other than KVMREG_DIFF_*).
+ * Registers pair by id; those that do not pair
  * exactly pair again with the id's size field masked, as a size change.
  * Volatile registers are compared like any other and their entries say
  * so, unless flags has KVMREG_DIFF_IGNORE_VOLATILE.
@@ -388,7 +469,7 @@ int kvmreg_state_diff(const struct kvmreg_state *a,
 		      const struct kvmreg_state *b, unsigned int flags,
 		      struct kvmreg_diff **out);
 void kvmreg_diff_free(struct kvmreg_diff *diff);
-/* "only-in-a", "only-in-b", "size", "value". */
+/* "only-in-a", "only-in-b", "size", "value"; "unknown" for any other. */
 const char *kvmreg_diff_kind_name(enum kvmreg_diff_kind kind);
 
 enum kvmreg_compat_verdict {
@@ -458,7 +539,7 @@ int kvmreg_state_compat(const struct kvmreg_state *state,
 			struct kvmreg_compat **out);
 void kvmreg_compat_free(struct kvmreg_compat *compat);
 /* "compatible", "compatible, with registers the state does not set",
- * "incompatible". */
+ * "incompatible"; "unknown" for any other value. */
 const char *kvmreg_compat_verdict_name(enum kvmreg_compat_verdict verdict);
 /* "missing", "resized", "extra", "created", "feature", "arch". */
 const char *kvmreg_finding_kind_name(enum kvmreg_finding_kind kind);

@@ -61,6 +61,14 @@ static inline void h_fail_at(const char *file, int line, const char *fmt, ...)
 			return;						\
 		}							\
 	} while (0)
+/* A call refused with err, and kvmreg_error() saying text. */
+#define EXPECT_REFUSED(call, err, text)					\
+	do {								\
+		int h_r = (call);					\
+		EXPECT(h_r == (err), "%s gave %d", #call, h_r);		\
+		EXPECT(strstr(kvmreg_error(), text), "%s: %s", #call,	\
+		       kvmreg_error());					\
+	} while (0)
 #define SKIP(...)							\
 	do {								\
 		snprintf(h_skip_buf, sizeof(h_skip_buf), __VA_ARGS__);	\

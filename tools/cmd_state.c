@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "file.h"
 #include "kvmreg.h"
 
 #define EXIT_NO 3
@@ -52,37 +53,6 @@ static int load(const char *cmd, const char *path, struct kvmreg_state **s)
 	return 0;
 }
 
-/* Write text to path through a temporary file and rename(2), as
- * kvmreg_state_save_file() does for snapshots. */
-static int write_text_file(const char *cmd, const char *path, const char *text)
-{
-	size_t n = strlen(path) + 32, len = strlen(text);
-	char *tmp = malloc(n);
-	FILE *f;
-	int ok;
-
-	if (!tmp)
-		return cli_fail(1, cmd, "out of memory");
-	snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "wx");
-	if (!f) {
-		cli_fail(1, cmd, "%s: %s", path, strerror(errno));
-		free(tmp);
-		return 1;
-	}
-	ok = fwrite(text, 1, len, f) == len;
-	ok = !fflush(f) && !fsync(fileno(f)) && ok;
-	ok = !fclose(f) && ok;
-	if (!ok || rename(tmp, path)) {
-		cli_fail(1, cmd, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return 1;
-	}
-	free(tmp);
-	return 0;
-}
-
 static int store(const char *cmd, const struct kvmreg_state *s,
 		 const char *path, int json)
 {
@@ -94,7 +64,10 @@ static int store(const char *cmd, const struct kvmreg_state *s,
 		       cli_fail(1, cmd, "%s", kvmreg_error()) : 0;
 	if (kvmreg_state_to_json(s, &text))
 		return cli_fail(1, cmd, "%s", kvmreg_error());
-	status = write_text_file(cmd, path, text);
+	/* The library's own atomic writer (the CLI links it statically):
+	 * unique temporary names, and the stale ones of killed writers go. */
+	status = kvmreg_write_file_atomic(path, text, strlen(text)) ?
+		 cli_fail(1, cmd, "%s", kvmreg_error()) : 0;
 	free(text);
 	return status;
 }

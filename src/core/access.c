@@ -146,9 +146,11 @@ static int first_error(const uint64_t *ids, size_t n, const int *errs,
 
 KVMREG_EXPORT int kvmreg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value)
 {
-	int err = kvmreg_id_check(vcpu->driver->arch, id);
-	int reg_err = 0;
+	int err, reg_err = 0;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(value, "value");
+	err = kvmreg_id_check(vcpu->driver->arch, id);
 	if (err)
 		return err;
 	access_one(vcpu, 0, id, value, &reg_err);
@@ -158,9 +160,11 @@ KVMREG_EXPORT int kvmreg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value)
 KVMREG_EXPORT int kvmreg_set(struct kvmreg_vcpu *vcpu, uint64_t id,
 			     const void *value)
 {
-	int err = kvmreg_id_check(vcpu->driver->arch, id);
-	int reg_err = 0;
+	int err, reg_err = 0;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(value, "value");
+	err = kvmreg_id_check(vcpu->driver->arch, id);
 	if (err)
 		return err;
 	write_one(vcpu, id, value, &reg_err);
@@ -264,6 +268,9 @@ KVMREG_EXPORT int kvmreg_read(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 	int *own_errs = NULL;
 	int err, again;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(ids || !n, "ids");
+	KVMREG_NEED_ARG(state, "state");
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
 					"the state is %s, the vCPU %s: a state holds registers of one architecture",
@@ -323,15 +330,26 @@ static int kvmreg_state_arrays(const struct kvmreg_state *state, uint64_t **ids,
 	}
 	for (size_t i = 0; i < n; i++) {
 		const void *v;
+		uint64_t id;
 
-		kvmreg_state_at(state, i, &(*ids)[i], &v);
+		kvmreg_state_at(state, i, &id, &v);
 		if (!v) {
+			char name[128];
+
 			free(*ids);
 			free(*vals);
+			if (kvmreg_id_name(KVMREG_ARCH_NONE, id, KVMREG_NAME_SHORT,
+					   name, sizeof(name)) < 0)
+				name[0] = '\0';
 			return kvmreg_set_error(-EINVAL,
-						"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
-						(*ids)[i]);
+						"register %s (0x%016" PRIx64 ") has no value: %s",
+						name, id,
+						/* no values at all: a capture */
+						state->data_len == 0 ?
+						"the state is a capture, a register list without values" :
+						"a state to write has values for all its registers");
 		}
+		(*ids)[i] = id;
 		(*vals)[i] = v;
 	}
 	return 0;
@@ -346,6 +364,8 @@ KVMREG_EXPORT int kvmreg_write(struct kvmreg_vcpu *vcpu,
 	int *own_errs = NULL;
 	int err;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(state, "state");
 	if (kvmreg_state_arch(state) != vcpu->driver->arch)
 		return kvmreg_set_error(-EINVAL,
 					"the state is %s, the vCPU %s: a state is written to a vCPU of its architecture",

@@ -180,10 +180,14 @@ KVMREG_EXPORT int kvmreg_state_diff(const struct kvmreg_state *a,
 	size_t na, nb;
 	int err;
 
-	*out = NULL;
+	KVMREG_NEED_ARG(a, "a");
+	KVMREG_NEED_ARG(b, "b");
+	KVMREG_NEED_ARG(out, "out");
 	if (flags & ~(KVMREG_DIFF_IGNORE_VOLATILE | KVMREG_DIFF_NO_VALUES))
-		return kvmreg_set_error(-EINVAL, "unknown diff flags 0x%x",
-					flags);
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_state_diff: unknown diff flags 0x%x",
+					flags & ~(KVMREG_DIFF_IGNORE_VOLATILE |
+						  KVMREG_DIFF_NO_VALUES));
 	if (a->arch != b->arch)
 		return kvmreg_set_error(-EINVAL,
 					"cannot compare states of two architectures: %s and %s",
@@ -396,13 +400,17 @@ KVMREG_EXPORT int kvmreg_state_compat(const struct kvmreg_state *state,
 				      const struct kvmreg_state *host,
 				      struct kvmreg_compat **out)
 {
-	const struct kvmreg_arch_driver *drv = kvmreg_driver(state->arch);
-	const struct kvmreg_feature_ops *ops = drv ? drv->features : NULL;
+	const struct kvmreg_arch_driver *drv;
+	const struct kvmreg_feature_ops *ops;
 	struct findings f = { 0 };
 	struct kvmreg_compat *c;
 	int err = 0;
 
-	*out = NULL;
+	KVMREG_NEED_ARG(state, "state");
+	KVMREG_NEED_ARG(host, "host");
+	KVMREG_NEED_ARG(out, "out");
+	drv = kvmreg_driver(state->arch);
+	ops = drv ? drv->features : NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return kvmreg_set_error(-ENOMEM, "out of memory");

@@ -114,15 +114,19 @@ static int in_base(const struct kvmreg_idvec *base, uint64_t id)
 int kvmreg_enumerate(struct kvmreg_vcpu *vcpu, unsigned int flags,
 		     struct kvmreg_list **out)
 {
-	const struct kvmreg_arch_driver *d = vcpu->driver;
+	const struct kvmreg_arch_driver *d;
 	struct kvmreg_idvec base = { 0 }, extra = { 0 }, sources = { 0 };
 	uint8_t base_source = KVMREG_SRC_KERNEL_LIST;
 	struct kvmreg_list *list = NULL;
 	int err = -ENOTTY;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(out, "out");
 	if (flags & ~KVMREG_LIST_FORCE_FALLBACK)
-		return kvmreg_set_error(-EINVAL, "unknown list flags 0x%x",
-					flags);
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_list_get: unknown list flags 0x%x",
+					flags & ~KVMREG_LIST_FORCE_FALLBACK);
+	d = vcpu->driver;
 	if (!(flags & KVMREG_LIST_FORCE_FALLBACK))
 		err = kernel_reg_list(vcpu, &base);
 	/* ENOTTY/EINVAL: this kernel has no KVM_GET_REG_LIST for the arch. */
@@ -292,6 +296,8 @@ void kvmreg_vcpu_list_written(struct kvmreg_vcpu *vcpu, int change)
 
 KVMREG_EXPORT void kvmreg_vcpu_list_changed(struct kvmreg_vcpu *vcpu)
 {
+	if (!vcpu)
+		return;
 	kvmreg_vcpu_list_written(vcpu, KVMREG_LIST_CHANGES_VM);
 }
 
@@ -319,6 +325,9 @@ KVMREG_EXPORT int kvmreg_list_get(struct kvmreg_vcpu *vcpu, unsigned int flags,
 	const uint64_t *ids;
 	int err;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(out, "out");
+	/* Unknown flags too: kvmreg_enumerate() refuses them. */
 	if (flags)
 		return kvmreg_enumerate(vcpu, flags, out);
 	err = kvmreg_vcpu_list(vcpu, &kept, &ids, NULL);
@@ -345,6 +354,7 @@ KVMREG_EXPORT int kvmreg_fallback_table(enum kvmreg_arch arch,
 	struct kvmreg_list *list;
 	int err;
 
+	KVMREG_NEED_ARG(out, "out");
 	if (!d)
 		return kvmreg_set_error(-EINVAL, "unknown architecture %d",
 					(int)arch);

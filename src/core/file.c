@@ -11,11 +11,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/arch.h"
@@ -27,21 +33,29 @@
  * a megabyte, and reading one must not be a way to exhaust memory. */
 #define MAX_FILE_SIZE (64u << 20)
 
-uint32_t kvmreg_crc32c(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t table[256];
-	uint32_t crc = 0xffffffffu;
+static uint32_t crc32c_table[256];
+static pthread_once_t crc32c_table_once = PTHREAD_ONCE_INIT;
 
-	/* 256 * 8 steps: nothing next to the I/O, and no shared state to
-	 * initialise across threads. */
+static void crc32c_table_make(void)
+{
 	for (uint32_t i = 0; i < 256; i++) {
 		uint32_t c = i;
 
 		for (int k = 0; k < 8; k++)
 			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		table[i] = c;
+		crc32c_table[i] = c;
 	}
+}
+
+uint32_t kvmreg_crc32c(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	const uint32_t *table = crc32c_table;
+	uint32_t crc = 0xffffffffu;
+
+	/* Made once: a state of a few registers costs less to encode than
+	 * the table's 2048 steps. */
+	pthread_once(&crc32c_table_once, crc32c_table_make);
 	for (size_t i = 0; i < len; i++)
 		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
 	return crc ^ 0xffffffffu;
@@ -72,6 +86,8 @@ static int entry_has_value(const struct kvmreg_state *s, size_t i)
 
 KVMREG_EXPORT bool kvmreg_state_is_capture(const struct kvmreg_state *s)
 {
+	if (!s)
+		return false;
 	if (!s->count)
 		return s->flags & KVMREG_STATE_F_CAPTURE;
 	for (size_t i = 0; i < s->count; i++)
@@ -138,13 +154,19 @@ static uint8_t *put_allowed(const struct kvmreg_state *s, uint8_t *p)
 KVMREG_EXPORT int kvmreg_state_encode(const struct kvmreg_state *s, void **buf,
 				      size_t *len)
 {
-	const struct kvmreg_arch_driver *d = kvmreg_driver(s->arch);
-	bool capture = kvmreg_state_is_capture(s);
+	const struct kvmreg_arch_driver *d;
+	bool capture;
 	size_t total = KVMREG_FILE_HEADER_SIZE + KVMREG_FILE_TRAILER_SIZE;
-	size_t kernel_len = strlen(s->kernel);
+	size_t kernel_len;
 	uint8_t *out, *p;
 	int err;
 
+	KVMREG_NEED_ARG(s, "state");
+	KVMREG_NEED_ARG(buf, "buf");
+	KVMREG_NEED_ARG(len, "len");
+	d = kvmreg_driver(s->arch);
+	capture = kvmreg_state_is_capture(s);
+	kernel_len = strlen(s->kernel);
 	if (!d)
 		return kvmreg_set_error(-EINVAL,
 					"the state has no architecture (%d)",
@@ -279,19 +301,18 @@ static int decode_header(const uint8_t *p, size_t len, enum kvmreg_arch *arch,
 					field);
 	*count = (uint32_t)get_le(p + KVMREG_FILE_OFF_COUNT, 4);
 
-	/* Printable ASCII, then NUL padding: what uname gives, and safe to
-	 * print on a terminal. */
+	/* What kvmreg_state_set_kernel() accepts, then NUL padding. */
 	n = 0;
 	while (n < KVMREG_FILE_KERNEL_SIZE && p[KVMREG_FILE_OFF_KERNEL + n])
 		n++;
-	for (size_t i = 0; i < KVMREG_FILE_KERNEL_SIZE; i++) {
-		uint8_t c = p[KVMREG_FILE_OFF_KERNEL + i];
-
-		if (i < n ? c < 0x20 || c > 0x7e : c != 0)
+	if (kvmreg_kernel_release_check((const char *)p + KVMREG_FILE_OFF_KERNEL,
+					n))
+		return kvmreg_wrap_error(-EINVAL, "snapshot");
+	for (size_t i = n; i < KVMREG_FILE_KERNEL_SIZE; i++)
+		if (p[KVMREG_FILE_OFF_KERNEL + i])
 			return kvmreg_set_error(-EINVAL,
-						"snapshot kernel release has byte 0x%02x at %zu: not printable ASCII followed by NULs",
-						c, i);
-	}
+						"snapshot kernel release has byte 0x%02x at offset %zu, after its NUL: the field is NUL-padded",
+						p[KVMREG_FILE_OFF_KERNEL + i], i);
 	memcpy(kernel, p + KVMREG_FILE_OFF_KERNEL, n);
 	kernel[n] = '\0';
 	return 0;
@@ -364,7 +385,8 @@ KVMREG_EXPORT int kvmreg_state_decode(const void *buf, size_t len,
 	size_t pos, min_entry;
 	int err;
 
-	*out = NULL;
+	KVMREG_NEED_ARG(buf, "buf");
+	KVMREG_NEED_ARG(out, "out");
 	err = decode_header(p, len, &arch, &count, &capture, kernel, &version);
 	if (err)
 		return err;
@@ -458,23 +480,109 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* "<path>.tmp.<pid>.<serial>": the temporary names of path's writers. */
+#define TMP_INFIX ".tmp."
+
+/*
+ * Remove the temporary files of path that a writer killed mid-save left
+ * behind: named for a process that no longer exists. This process's own
+ * (another thread's save in flight) and a live process's are left alone.
+ */
+/* The directory path is in, as a string of its own; NULL if no memory. */
+static char *directory_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return !slash ? strdup(".") : slash == path ? strdup("/") :
+	       strndup(path, (size_t)(slash - path));
+}
+
+static void remove_stale_temps(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t base_len = strlen(base);
+	char *dir_path = directory_of(path);
+	DIR *dir = dir_path ? opendir(dir_path) : NULL;
+	struct dirent *e;
+
+	while (dir && (e = readdir(dir))) {
+		const char *rest = e->d_name;
+		char *end;
+		long pid;
+
+		if (strncmp(rest, base, base_len) ||
+		    strncmp(rest + base_len, TMP_INFIX, strlen(TMP_INFIX)))
+			continue;
+		rest += base_len + strlen(TMP_INFIX);
+		if (*rest < '1' || *rest > '9')
+			continue;
+		errno = 0;
+		pid = strtol(rest, &end, 10);
+		if (errno || (*end && *end != '.') || pid > INT32_MAX)
+			continue;
+		if (*end) {
+			/* the serial: digits only */
+			end++;
+			if (!*end || strspn(end, "0123456789") != strlen(end))
+				continue;
+		}
+		if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		unlinkat(dirfd(dir), e->d_name, 0);
+	}
+	if (dir)
+		closedir(dir);
+	free(dir_path);
+}
+
+/*
+ * Give the unnamed file fd (O_TMPFILE) the name tmp. AT_EMPTY_PATH needs
+ * CAP_DAC_READ_SEARCH; the /proc link does not.
+ */
+static int link_unnamed(int fd, const char *tmp)
+{
+	char proc[64];
+
+	if (!linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH))
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW);
+}
+
 /*
  * Write buf to path atomically: a temporary file beside it, flushed, then
  * renamed over it. A crash or a full disk leaves the old file, never half
- * of a new one.
+ * of a new one. The data goes into an unnamed file (O_TMPFILE) that gets
+ * its temporary name only after fsync, just before the rename, so a writer
+ * killed mid-save almost never leaves a file behind; one that does (or a
+ * file system without O_TMPFILE, which takes a named file from the start)
+ * leaves a temporary file that the next save of path removes.
  */
 int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 {
 	static atomic_uint serial;
-	char *tmp;
+	char *tmp, *dir;
 	size_t n = strlen(path) + 64;
-	int fd = -1, err;
+	int fd = -1, err, unnamed;
+	bool named = false;	/* tmp is a name this call made */
 
 	tmp = malloc(n);
-	if (!tmp)
+	dir = directory_of(path);
+	if (!tmp || !dir) {
+		free(tmp);
+		free(dir);
 		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
+	remove_stale_temps(path);
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	free(dir);
+	unnamed = fd >= 0;
 	for (int tries = 0; fd < 0 && tries < 100; tries++) {
-		snprintf(tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(),
+		snprintf(tmp, n, "%s" TMP_INFIX "%ld.%u", path, (long)getpid(),
 			 atomic_fetch_add(&serial, 1));
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0 && errno != EEXIST)
@@ -486,29 +594,51 @@ int kvmreg_write_file_atomic(const char *path, const void *buf, size_t len)
 		free(tmp);
 		return err;
 	}
+	named = !unnamed;
 	err = write_all(fd, buf, len);
 	if (!err && fsync(fd))
 		err = -errno;
+	for (int tries = 0; !err && unnamed; tries++) {
+		snprintf(tmp, n, "%s" TMP_INFIX "%ld.%u", path, (long)getpid(),
+			 atomic_fetch_add(&serial, 1));
+		if (!link_unnamed(fd, tmp)) {
+			named = true;
+			break;
+		}
+		if (errno != EEXIST || tries == 100)
+			err = -errno;
+	}
 	if (close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, path))
 		err = -errno;
 	if (err) {
-		unlink(tmp);
+		if (named)
+			unlink(tmp);
 		kvmreg_set_error(err, "%s: %s", path, strerror(-err));
 	}
 	free(tmp);
 	return err;
 }
 
+/*
+ * A FIFO opened for reading blocks in open(2) until a writer comes, which
+ * may be never: it is opened non-blocking instead, and a writer gets this
+ * long to open it (a reader started just before its writer, as in
+ * "kvmreg show fifo & cat snap > fifo", must not fail).
+ */
+#define FIFO_WRITER_WAIT_MS 2000
+#define FIFO_POLL_MS 10
+
 int kvmreg_read_file(const char *path, void **buf, size_t *len)
 {
 	struct stat st;
 	uint8_t *data = NULL;
 	size_t have = 0, cap;
-	int fd, err = 0;
+	int fd, err = 0, waited_ms = 0;
+	bool writer_seen;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return kvmreg_set_error(-errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st)) {
@@ -522,6 +652,8 @@ int kvmreg_read_file(const char *path, void **buf, size_t *len)
 	/* Pipes report size 0: read until EOF, with the same bound. */
 	cap = S_ISREG(st.st_mode) && st.st_size > 0 ?
 	      (size_t)st.st_size + 1 : 4096;
+	/* Only a FIFO reads as empty until its writer opens it. */
+	writer_seen = !S_ISFIFO(st.st_mode);
 	for (;;) {
 		ssize_t n;
 
@@ -542,6 +674,31 @@ int kvmreg_read_file(const char *path, void **buf, size_t *len)
 		n = read(fd, data + have, cap - have);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {
+			/* A writer is there, its data is not yet. */
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			writer_seen = true;
+			if (poll(&p, 1, -1) < 0 && errno != EINTR) {
+				err = kvmreg_set_error(-errno, "%s: %s", path,
+						       strerror(errno));
+				goto out;
+			}
+			continue;
+		}
+		if (n == 0 && !writer_seen) {
+			if (waited_ms >= FIFO_WRITER_WAIT_MS) {
+				err = kvmreg_set_error(-ETIMEDOUT,
+						       "%s: a FIFO no process opened for writing within %d s",
+						       path, FIFO_WRITER_WAIT_MS / 1000);
+				goto out;
+			}
+			nanosleep(&(struct timespec){
+					  .tv_nsec = FIFO_POLL_MS * 1000000L },
+				  NULL);
+			waited_ms += FIFO_POLL_MS;
+			continue;
+		}
 		if (n < 0) {
 			err = kvmreg_set_error(-errno, "%s: %s", path,
 					       strerror(errno));
@@ -549,6 +706,7 @@ int kvmreg_read_file(const char *path, void **buf, size_t *len)
 		}
 		if (n == 0)
 			break;
+		writer_seen = true;
 		have += (size_t)n;
 		if (have > MAX_FILE_SIZE) {
 			err = kvmreg_set_error(-EFBIG,
@@ -599,7 +757,8 @@ KVMREG_EXPORT int kvmreg_capture(struct kvmreg_vcpu *vcpu,
 	struct kvmreg_state *s;
 	int err;
 
-	*out = NULL;
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(out, "out");
 	err = kvmreg_list_get(vcpu, 0, &list);
 	if (err)
 		return err;

@@ -41,6 +41,8 @@ KVMREG_EXPORT const char *kvmreg_arch_name(enum kvmreg_arch arch)
 
 KVMREG_EXPORT enum kvmreg_arch kvmreg_arch_from_name(const char *name)
 {
+	if (!name)
+		return KVMREG_ARCH_NONE;
 	for (int a = 1; a < KVMREG_ARCH_COUNT; a++) {
 		const struct kvmreg_arch_driver *d = drivers[a];
 
@@ -146,9 +148,14 @@ KVMREG_EXPORT int kvmreg_id_name(enum kvmreg_arch arch, uint64_t id,
 				 size_t len)
 {
 	const struct kvmreg_arch_driver *d;
-	int err = kvmreg_id_check(arch, id);
-	int n;
+	int err, n;
 
+	if (style != KVMREG_NAME_SHORT && style != KVMREG_NAME_MACRO)
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_id_name: %d is no name style (KVMREG_NAME_SHORT or KVMREG_NAME_MACRO)",
+					(int)style);
+	KVMREG_NEED_ARG(buf || !len, "buf");
+	err = kvmreg_id_check(arch, id);
 	if (err)
 		return err;
 	d = driver_for(arch, id);
@@ -194,9 +201,12 @@ KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
 {
 	uint64_t found = 0, candidate;
 	const char *found_arch = NULL;
+	struct kvmreg_saved_error saved;
 	int err;
 
-	if (!name || !*name)
+	KVMREG_NEED_ARG(name, "name");
+	KVMREG_NEED_ARG(id, "id");
+	if (!*name)
 		return kvmreg_set_error(-EINVAL, "empty register name");
 	if (parse_number(name, &candidate) == 0) {
 		err = kvmreg_id_check(arch, candidate);
@@ -218,7 +228,9 @@ KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
 						name, d->name);
 		return err;
 	}
-	/* No arch given: accept a name exactly one architecture knows. */
+	/* No arch given: accept a name exactly one architecture knows. The
+	 * others' refusals are no failure of this call. */
+	kvmreg_error_save(&saved);
 	for (int a = 1; a < KVMREG_ARCH_COUNT; a++) {
 		if (!drivers[a])
 			continue;
@@ -238,6 +250,7 @@ KVMREG_EXPORT int kvmreg_id_parse(enum kvmreg_arch arch, const char *name,
 		return kvmreg_set_error(-EINVAL,
 					"'%s' is not a register name of any architecture",
 					name);
+	kvmreg_error_restore(&saved);
 	*id = found;
 	return 0;
 }

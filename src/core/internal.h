@@ -27,6 +27,35 @@ const char *kvmreg_kept_reason(uint64_t id, int err);
 int kvmreg_wrap_error(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* For a call that tries several ways and succeeds with a later one: the
+ * message to put back, so that a success leaves kvmreg_error() as it was. */
+struct kvmreg_saved_error {
+	char text[512];
+};
+void kvmreg_error_save(struct kvmreg_saved_error *saved);
+void kvmreg_error_restore(const struct kvmreg_saved_error *saved);
+
+/*
+ * The contract's argument check (include/kvmreg.h, "Conventions"): a NULL
+ * object or output location fails the call with -EINVAL and a message that
+ * names the argument as the header does ("kvmreg_save: out is NULL"),
+ * before anything changes. Public functions are named as in the header,
+ * so __func__ is the call's name.
+ */
+int kvmreg_null_argument(const char *call, const char *argument);
+#define KVMREG_NEED_ARG(ptr, argument)					\
+	do {								\
+		if (!(ptr))						\
+			return kvmreg_null_argument(__func__, argument);	\
+	} while (0)
+
+/*
+ * What a kernel release may hold, so that every release a state accepts
+ * survives the snapshot and JSON readers: KVMREG_KERNEL_RELEASE_MAX bytes of
+ * printable ASCII. 0, or -EINVAL naming the first bad byte.
+ */
+int kvmreg_kernel_release_check(const char *release, size_t len);
+
 /* A growable array of u64: ids, or sources next to them. */
 struct kvmreg_idvec {
 	uint64_t *v;

@@ -171,11 +171,13 @@ static void json_allowed(struct sbuf *b, const struct kvmreg_state *s)
 KVMREG_EXPORT int kvmreg_state_to_json(const struct kvmreg_state *s,
 				       char **json)
 {
-	bool capture = kvmreg_state_is_capture(s);
+	bool capture;
 	struct sbuf b = { 0 };
 	char value[2 + 2 * 256 + 1];
 
-	*json = NULL;
+	KVMREG_NEED_ARG(s, "state");
+	KVMREG_NEED_ARG(json, "json");
+	capture = kvmreg_state_is_capture(s);
 	if (s->arch == KVMREG_ARCH_NONE || s->arch >= KVMREG_ARCH_COUNT)
 		return kvmreg_set_error(-EINVAL,
 					"the state has no architecture (%d)",
@@ -975,19 +977,15 @@ static int read_state(const struct schema *sc0, const struct jnode *root,
 	if (sc.arch == KVMREG_ARCH_NONE)
 		return at_error(&sc, arch, "unknown architecture \"%s\"",
 				arch->text);
-	/* The binary format holds the same: keep the two interchangeable. */
-	for (const char *c = kernel ? kernel->text : ""; *c; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			return at_error(&sc, kernel,
-					"kernel release must be printable ASCII");
-	if (kernel && strlen(kernel->text) > KVMREG_FILE_KERNEL_SIZE)
-		return at_error(&sc, kernel,
-				"kernel release is longer than %d bytes",
-				KVMREG_FILE_KERNEL_SIZE);
+	/* What kvmreg_state_set_kernel() accepts, as the binary format. */
+	if (kernel && kvmreg_kernel_release_check(kernel->text,
+						  strlen(kernel->text)))
+		return at_error(&sc, kernel, "%s", kvmreg_error());
 	s = kvmreg_state_new(sc.arch);
 	if (!s)
 		return -ENOMEM;
-	kvmreg_state_set_kernel(s, kernel ? kernel->text : "");
+	if (kernel)
+		kvmreg_state_set_kernel(s, kernel->text);
 	if (capture->boolean)
 		s->flags |= KVMREG_STATE_F_CAPTURE;
 	for (size_t i = 0; i < regs->n; i++) {
@@ -1015,7 +1013,8 @@ KVMREG_EXPORT int kvmreg_state_from_json(const char *json, size_t len,
 	struct jnode root;
 	int err;
 
-	*out = NULL;
+	KVMREG_NEED_ARG(json, "json");
+	KVMREG_NEED_ARG(out, "out");
 	err = parse_document(json, len, &root);
 	if (!err)
 		err = read_state(&sc, &root, out);

@@ -180,6 +180,10 @@ KVMREG_EXPORT int kvmreg_baseline(const struct kvmreg_state *const *caps,
 	struct kvmreg_state *b;
 	int err = 0;
 
+	KVMREG_NEED_ARG(caps || !n, "caps");
+	KVMREG_NEED_ARG(out, "out");
+	for (size_t k = 0; k < n; k++)
+		KVMREG_NEED_ARG(caps[k], "a capture");
 	*out = NULL;
 	if (report)
 		*report = NULL;
@@ -368,11 +372,16 @@ KVMREG_EXPORT int kvmreg_adapt(const struct kvmreg_state *state,
 			       struct kvmreg_state **out,
 			       struct kvmreg_adapt **report)
 {
-	const struct kvmreg_feature_ops *ops = feature_ops(state->arch);
+	const struct kvmreg_feature_ops *ops;
 	struct kvmreg_compat *compat;
 	struct kvmreg_adapt *a;
 	int err;
 
+	KVMREG_NEED_ARG(state, "state");
+	KVMREG_NEED_ARG(capture, "capture");
+	KVMREG_NEED_ARG(out, "out");
+	KVMREG_NEED_ARG(report, "report");
+	ops = feature_ops(state->arch);
 	*out = NULL;
 	*report = NULL;
 	if (kvmreg_state_is_capture(state) && state->count)

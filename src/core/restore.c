@@ -52,6 +52,8 @@ KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 	const uint64_t *ids;
 	int err, made;
 
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(out, "out");
 	for (int attempt = 0;; attempt++) {
 		err = kvmreg_vcpu_list(vcpu, &list, &ids, &made);
 		if (!err && !vcpu->list_plan) {
@@ -102,6 +104,8 @@ KVMREG_EXPORT int kvmreg_restore_order(const struct kvmreg_state *state,
 	size_t n = kvmreg_state_count(state), k = 0;
 	int lo = 0, hi = 0;
 
+	KVMREG_NEED_ARG(state, "state");
+	KVMREG_NEED_ARG(ids || !n, "ids");
 	if (!d)
 		return kvmreg_set_error(-EINVAL, "the state has no architecture");
 	/* Stable by rank: a pass per rank, as `kvmreg order` is no hot path. */
@@ -174,10 +178,33 @@ static uint8_t *thread_buffer_of(size_t size)
 }
 
 /*
+ * Registers of positions [0, end) that were written (errs[pos] is 0: an
+ * earlier segment, or the part of the failing one that took) but whose
+ * value before could not be read: the rollback cannot put them back.
+ * Returns how many, and the first in restore order through *first.
+ */
+static size_t unrestorable(const struct kvmreg_plan *plan,
+			   const int *before_errs, const int *errs, size_t end,
+			   size_t *first)
+{
+	size_t n = 0;
+
+	*first = SIZE_MAX;
+	for (size_t pos = 0; pos < end; pos++) {
+		if (!before_errs[pos] || errs[pos])
+			continue;
+		n++;
+		if (*first == SIZE_MAX || plan->step[pos] < plan->step[*first])
+			*first = pos;
+	}
+	return n;
+}
+
+/*
  * Put back the registers of restore steps [0, end) from the values read
  * before the first write. Registers whose old value could not be read are
- * left as they are; returns the first failure so the caller can say the
- * rollback was incomplete.
+ * left as they are (the caller says so, see unrestorable()); returns the
+ * first failure so the caller can say the rollback was incomplete.
  */
 static int roll_back(struct kvmreg_vcpu *vcpu, const struct kvmreg_plan *plan,
 		     uint8_t *const *before, const int *before_errs, size_t end)
@@ -323,18 +350,33 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 	/* Even a failed write may have changed the vCPU's model. */
 	kvmreg_vcpu_list_written(vcpu, plan->list_change);
 	if (err && keep_rollback && before) {
-		char message[512];
+		char message[512], name[128];
+		size_t lost, first;
 		int rb;
 
 		strncpy(message, kvmreg_error(), sizeof(message) - 1);
 		message[sizeof(message) - 1] = '\0';
+		lost = unrestorable(plan, before_errs, errs, end, &first);
 		rb = roll_back(vcpu, plan, before, before_errs, end);
-		if (rb)
+		if (rb) {
 			kvmreg_set_error(err, "%s; the vCPU could not be put back as it was: %s",
 					 message, kvmreg_error());
-		else
+		} else if (lost) {
+			if (kvmreg_id_name(KVMREG_ARCH_NONE, plan->ids[first],
+					   KVMREG_NAME_SHORT, name,
+					   sizeof(name)) < 0)
+				name[0] = '\0';
+			kvmreg_set_error(err, "%s; the vCPU could not be put back as it was: %zu register%s written could not be read before (%s 0x%016" PRIx64 ": %s%s), so %s keep%s the new value",
+					 message, lost, lost == 1 ? "" : "s",
+					 name, plan->ids[first],
+					 strerror(-before_errs[first]),
+					 lost == 1 ? "" : ", and others",
+					 lost == 1 ? "it" : "they",
+					 lost == 1 ? "s" : "");
+		} else {
 			kvmreg_set_error(err, "%s (the vCPU was put back as it was)",
 					 message);
+		}
 	}
 	free(vals);
 	free(before);
@@ -345,11 +387,15 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 KVMREG_EXPORT int kvmreg_restore(struct kvmreg_vcpu *vcpu,
 				 const struct kvmreg_state *state)
 {
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(state, "state");
 	return restore(vcpu, state, 1);
 }
 
 KVMREG_EXPORT int kvmreg_restore_fresh(struct kvmreg_vcpu *vcpu,
 				       const struct kvmreg_state *state)
 {
+	KVMREG_NEED_ARG(vcpu, "vcpu");
+	KVMREG_NEED_ARG(state, "state");
 	return restore(vcpu, state, 0);
 }

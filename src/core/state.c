@@ -3,6 +3,7 @@
  * so lookups stay O(1) for states of thousands of registers. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,12 +22,20 @@ static size_t hash_id(uint64_t id, size_t mask)
 
 KVMREG_EXPORT struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch)
 {
+	struct kvmreg_state *s;
+
+	if (arch <= KVMREG_ARCH_NONE || arch >= KVMREG_ARCH_COUNT) {
+		kvmreg_set_error(-EINVAL, "kvmreg_state_new: %d is no architecture",
+				 (int)arch);
+		errno = EINVAL;
+		return NULL;
+	}
 	/* Not calloc: glibc's calloc skips the per-thread cache, and a VMM
 	 * makes a state per vCPU per checkpoint. */
-	struct kvmreg_state *s = malloc(sizeof(*s));
-
+	s = malloc(sizeof(*s));
 	if (!s) {
 		kvmreg_set_error(-ENOMEM, "out of memory");
+		errno = ENOMEM;
 		return NULL;
 	}
 	memset(s, 0, sizeof(*s));
@@ -171,8 +180,10 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
 				   const void *value, size_t size)
 {
-	int err = kvmreg_id_check(s->arch, id);
+	int err;
 
+	KVMREG_NEED_ARG(s, "state");
+	err = kvmreg_id_check(s->arch, id);
 	if (err)
 		return err;
 	if (size != kvmreg_size_of(id))
@@ -188,7 +199,7 @@ KVMREG_EXPORT const void *kvmreg_state_get(const struct kvmreg_state *s,
 	const size_t *slot;
 	const struct kvmreg_state_entry *e;
 
-	if (!s->count)
+	if (!s || !s->count)
 		return NULL;
 	slot = index_slot(s, id);
 	if (!*slot)
@@ -199,7 +210,7 @@ KVMREG_EXPORT const void *kvmreg_state_get(const struct kvmreg_state *s,
 
 int kvmreg_state_has(const struct kvmreg_state *s, uint64_t id)
 {
-	return s->count && *index_slot(s, id) != 0;
+	return s && s->count && *index_slot(s, id) != 0;
 }
 
 KVMREG_EXPORT int kvmreg_state_at(const struct kvmreg_state *s, size_t i,
@@ -207,6 +218,7 @@ KVMREG_EXPORT int kvmreg_state_at(const struct kvmreg_state *s, size_t i,
 {
 	const struct kvmreg_state_entry *e;
 
+	KVMREG_NEED_ARG(s, "state");
 	if (i >= s->count)
 		return kvmreg_set_error(-ERANGE, "entry %zu of a state of %zu",
 					i, s->count);
@@ -220,38 +232,66 @@ KVMREG_EXPORT int kvmreg_state_at(const struct kvmreg_state *s, size_t i,
 
 KVMREG_EXPORT size_t kvmreg_state_count(const struct kvmreg_state *s)
 {
-	return s->count;
+	return s ? s->count : 0;
 }
 
 KVMREG_EXPORT enum kvmreg_arch kvmreg_state_arch(const struct kvmreg_state *s)
 {
-	return s->arch;
+	return s ? s->arch : KVMREG_ARCH_NONE;
 }
 
 KVMREG_EXPORT const char *kvmreg_state_kernel(const struct kvmreg_state *s)
 {
-	return s->kernel;
+	return s ? s->kernel : "";
+}
+
+int kvmreg_kernel_release_check(const char *release, size_t len)
+{
+	if (len > KVMREG_KERNEL_RELEASE_MAX)
+		return kvmreg_set_error(-EINVAL,
+					"kernel release of %zu bytes: at most %d are kept",
+					len, KVMREG_KERNEL_RELEASE_MAX);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)release[i];
+
+		if (c < 0x20 || c > 0x7e)
+			return kvmreg_set_error(-EINVAL,
+						"kernel release has byte 0x%02x at offset %zu: only printable ASCII (0x20-0x7e) is kept",
+						c, i);
+	}
+	return 0;
 }
 
 KVMREG_EXPORT int kvmreg_state_set_kernel(struct kvmreg_state *s,
 					  const char *release)
 {
-	size_t n = strlen(release);
+	size_t n;
+	int err;
 
-	if (n >= sizeof(s->kernel))
-		return kvmreg_set_error(-EINVAL,
-					"kernel release '%s' is longer than %zu bytes",
-					release, sizeof(s->kernel) - 1);
-	memcpy(s->kernel, release, n + 1);
+	KVMREG_NEED_ARG(s, "state");
+	KVMREG_NEED_ARG(release, "release");
+	/* Bounded: a release without a NUL in reach is too long anyway. */
+	n = strnlen(release, KVMREG_KERNEL_RELEASE_MAX + 1);
+	err = kvmreg_kernel_release_check(release, n);
+	if (err)
+		return kvmreg_wrap_error(err, "kvmreg_state_set_kernel");
+	memcpy(s->kernel, release, n);
+	s->kernel[n] = '\0';
 	return 0;
 }
 
 KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s)
 {
-	struct kvmreg_state *copy = kvmreg_state_new(s->arch);
+	struct kvmreg_state *copy;
 	uint64_t id;
 	const void *value;
 
+	if (!s) {
+		kvmreg_null_argument(__func__, "state");
+		errno = EINVAL;
+		return NULL;
+	}
+	copy = kvmreg_state_new(s->arch);
 	if (!copy)
 		return NULL;
 	memcpy(copy->kernel, s->kernel, sizeof(copy->kernel));
@@ -260,6 +300,7 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s
 		kvmreg_state_at(s, i, &id, &value);
 		if (kvmreg_state_set(copy, id, value, kvmreg_id_size(id))) {
 			kvmreg_state_free(copy);
+			errno = ENOMEM;	/* the entries were valid in s */
 			return NULL;
 		}
 	}
@@ -359,9 +400,10 @@ KVMREG_EXPORT int kvmreg_state_allowed(const struct kvmreg_state *state,
 				       uint64_t id, const void **value,
 				       const void **mask)
 {
-	const void *v = state->allowed ?
-			kvmreg_state_get(state->allowed, id) : NULL;
+	const void *v;
 
+	KVMREG_NEED_ARG(state, "state");
+	v = state->allowed ? kvmreg_state_get(state->allowed, id) : NULL;
 	if (!v)
 		return -ENOENT;
 	if (value)
@@ -377,6 +419,7 @@ KVMREG_EXPORT int kvmreg_state_set_allowed(struct kvmreg_state *state,
 {
 	int err;
 
+	KVMREG_NEED_ARG(state, "state");
 	if (!value || !mask)
 		return kvmreg_set_error(-EINVAL,
 					"an allowed value needs both a value and a mask");
@@ -405,5 +448,5 @@ KVMREG_EXPORT int kvmreg_state_set_allowed(struct kvmreg_state *state,
 
 KVMREG_EXPORT size_t kvmreg_state_allowed_count(const struct kvmreg_state *state)
 {
-	return state->allowed ? state->allowed->count : 0;
+	return state && state->allowed ? state->allowed->count : 0;
 }

@@ -16,8 +16,11 @@ KVMREG_EXPORT int kvmreg_state_save_file(const struct kvmreg_state *s,
 {
 	void *buf;
 	size_t len;
-	int err = kvmreg_state_encode(s, &buf, &len);
+	int err;
 
+	KVMREG_NEED_ARG(s, "state");
+	KVMREG_NEED_ARG(path, "path");
+	err = kvmreg_state_encode(s, &buf, &len);
 	if (err)
 		return kvmreg_wrap_error(err, "%s", path);
 	err = kvmreg_write_file_atomic(path, buf, len);
@@ -33,7 +36,8 @@ KVMREG_EXPORT int kvmreg_state_load_file(const char *path,
 	size_t len, i = 0;
 	int err;
 
-	*out = NULL;
+	KVMREG_NEED_ARG(path, "path");
+	KVMREG_NEED_ARG(out, "out");
 	err = kvmreg_read_file(path, &buf, &len);
 	if (err)
 		return err;

@@ -26,6 +26,23 @@ int kvmreg_set_error(int err, const char *fmt, ...)
 	return err;
 }
 
+void kvmreg_error_save(struct kvmreg_saved_error *saved)
+{
+	_Static_assert(sizeof(saved->text) == sizeof(error_message),
+		       "a saved message holds the whole message");
+	memcpy(saved->text, error_message, sizeof(error_message));
+}
+
+void kvmreg_error_restore(const struct kvmreg_saved_error *saved)
+{
+	memcpy(error_message, saved->text, sizeof(error_message));
+}
+
+int kvmreg_null_argument(const char *call, const char *argument)
+{
+	return kvmreg_set_error(-EINVAL, "%s: %s is NULL", call, argument);
+}
+
 /* One register's failure as its driver explained it (kvmreg_keep_reason). */
 static _Thread_local struct {
 	uint64_t id;

@@ -18,6 +18,12 @@ KVMREG_EXPORT int kvmreg_value_format(const void *value, size_t size,
 	const uint8_t *bytes = value;
 	size_t need = 2 + 2 * size;
 
+	KVMREG_NEED_ARG(value, "value");
+	KVMREG_NEED_ARG(buf || !len, "buf");
+	if (size < 1 || size > KVMREG_VALUE_MAX)
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_value_format: size %zu is not 1 to %d bytes",
+					size, KVMREG_VALUE_MAX);
 	if (len > 0) {
 		size_t pos = 0;
 
@@ -46,10 +52,17 @@ static int hex_digit(char c)
 
 KVMREG_EXPORT int kvmreg_value_parse(const char *text, void *value, size_t size)
 {
-	uint8_t *bytes = value;
-	const char *digits = kvmreg_skip_prefix(text, "0x");
+	uint8_t bytes[KVMREG_VALUE_MAX];
+	const char *digits;
 	size_t n;
 
+	KVMREG_NEED_ARG(text, "text");
+	KVMREG_NEED_ARG(value, "value");
+	if (size < 1 || size > KVMREG_VALUE_MAX)
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_value_parse: size %zu is not 1 to %d bytes",
+					size, KVMREG_VALUE_MAX);
+	digits = kvmreg_skip_prefix(text, "0x");
 	if (!digits)
 		digits = kvmreg_skip_prefix(text, "0X");
 	if (!digits || !*digits)
@@ -75,5 +88,7 @@ KVMREG_EXPORT int kvmreg_value_parse(const char *text, void *value, size_t size)
 						text, digits[n - 1 - i]);
 		bytes[i / 2] |= (uint8_t)(d << (4 * (i % 2)));
 	}
+	/* Only now: a bad digit leaves the caller's value as it was. */
+	memcpy(value, bytes, size);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,18 +15,88 @@
 #include "internal.h"
 #include "one_reg_batch.h"
 
+/* What fd is, for a message: "/dev/null", "anon_inode:kvm-vm", ... */
+static void describe_fd(int fd, char *buf, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, len - 1);
+	if (n < 0)
+		snprintf(buf, len, "unknown (no /proc)");
+	else
+		buf[n] = '\0';
+}
+
+/*
+ * Each fd the caller hands over is what its name says, checked with an
+ * ioctl that changes nothing: a wrong fd is refused here, naming what it
+ * is, instead of failing later as a strange register error.
+ * KVM_GET_API_VERSION answers only on /dev/kvm; KVM_CHECK_EXTENSION on
+ * /dev/kvm and VM fds; KVM_GET_MP_STATE only on a vCPU fd, and KVM answers
+ * -EIO there when the VM belongs to another process.
+ */
+static int check_fd(const char *argument, int fd, int expect)
+{
+	char what[128];
+	int api, ext, mp;
+
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return kvmreg_set_error(-EBADF,
+					"kvmreg_vcpu_attach: %s %d is not open (no file descriptor of this process)",
+					argument, fd);
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	ext = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
+	if (expect == 0 && api >= 0)
+		return 0;
+	if (expect == 1 && api < 0 && ext >= 0)
+		return 0;
+	if (expect == 2 && api < 0 && ext < 0) {
+		struct kvm_mp_state state;
+
+		mp = ioctl(fd, KVM_GET_MP_STATE, &state);
+		if (mp == 0)
+			return 0;
+		if (errno == EIO) {
+			describe_fd(fd, what, sizeof(what));
+			return kvmreg_set_error(-EINVAL,
+						"kvmreg_vcpu_attach: %s %d (%s) is a vCPU KVM will not serve this process (its VM belongs to another process, or is dead)",
+						argument, fd, what);
+		}
+	}
+	describe_fd(fd, what, sizeof(what));
+	return kvmreg_set_error(-EINVAL,
+				"kvmreg_vcpu_attach: %s %d is not %s: it is %s (%s)",
+				argument, fd,
+				expect == 0 ? "/dev/kvm" :
+				expect == 1 ? "a KVM VM fd" : "a KVM vCPU fd",
+				api >= 0 ? "/dev/kvm" :
+				ext >= 0 ? "a KVM VM fd" :
+				!strncmp(what, "anon_inode:kvm-vcpu", 19) ?
+				"a KVM vCPU fd" : "no KVM fd",
+				what);
+}
+
 KVMREG_EXPORT int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 				     struct kvmreg_vcpu **out)
 {
 	const struct kvmreg_arch_driver *driver =
 		kvmreg_driver(kvmreg_arch_host());
 	struct kvmreg_vcpu *vcpu;
+	int err;
 
+	KVMREG_NEED_ARG(out, "out");
 	if (!driver)
 		return kvmreg_set_error(-ENOTSUP,
 					"libkvmreg was built for an architecture it cannot drive");
-	if (vcpu_fd < 0)
-		return kvmreg_set_error(-EBADF, "vcpu fd %d is not open", vcpu_fd);
+	err = check_fd("vcpu_fd", vcpu_fd, 2);
+	if (!err && kvm_fd != -1)
+		err = check_fd("kvm_fd", kvm_fd, 0);
+	if (!err && vm_fd != -1)
+		err = check_fd("vm_fd", vm_fd, 1);
+	if (err)
+		return err;
 	vcpu = calloc(1, sizeof(*vcpu));
 	if (!vcpu)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
@@ -56,8 +127,7 @@ KVMREG_EXPORT int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd)
 {
 	int err;
 
-	if (!vcpu)
-		return kvmreg_set_error(-EINVAL, "kvmreg_vcpu_set_gic_fd: no vCPU handle");
+	KVMREG_NEED_ARG(vcpu, "vcpu");
 	if (gic_fd < -1)
 		return kvmreg_set_error(-EBADF,
 					"kvmreg_vcpu_set_gic_fd: %d is neither an fd nor -1",
@@ -75,12 +145,12 @@ KVMREG_EXPORT int kvmreg_vcpu_set_gic_fd(struct kvmreg_vcpu *vcpu, int gic_fd)
 
 KVMREG_EXPORT enum kvmreg_arch kvmreg_vcpu_arch(const struct kvmreg_vcpu *vcpu)
 {
-	return vcpu->driver->arch;
+	return vcpu ? vcpu->driver->arch : KVMREG_ARCH_NONE;
 }
 
 KVMREG_EXPORT uint64_t kvmreg_vcpu_ioctl_count(const struct kvmreg_vcpu *vcpu)
 {
-	return vcpu->ioctls;
+	return vcpu ? vcpu->ioctls : 0;
 }
 
 static void close_if_open(int *fd)
@@ -95,8 +165,15 @@ KVMREG_EXPORT int kvmreg_scratch_create(unsigned int flags,
 {
 	const struct kvmreg_arch_driver *driver =
 		kvmreg_driver(kvmreg_arch_host());
+	const unsigned int known = KVMREG_SCRATCH_NO_SETUP |
+				   KVMREG_SCRATCH_SVE | KVMREG_SCRATCH_PMU;
 	int err;
 
+	KVMREG_NEED_ARG(s, "out");
+	if (flags & ~known)
+		return kvmreg_set_error(-EINVAL,
+					"kvmreg_scratch_create: unknown flags 0x%x",
+					flags & ~known);
 	memset(s, 0, sizeof(*s));
 	s->kvm_fd = s->vm_fd = s->vcpu_fd = -1;
 	s->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -144,6 +221,8 @@ fail:
 
 KVMREG_EXPORT void kvmreg_scratch_destroy(struct kvmreg_scratch *s)
 {
+	if (!s)
+		return;
 	kvmreg_vcpu_detach(s->vcpu);
 	s->vcpu = NULL;
 	close_if_open(&s->vcpu_fd);

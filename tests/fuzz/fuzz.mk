@@ -1,12 +1,14 @@
-# Fuzzing: libFuzzer targets for the snapshot reader, the JSON reader and
-# the name codecs of every architecture, built with clang under ASan and
-# UBSan straight from the library sources (not the gcc objects).
+# Fuzzing: libFuzzer targets for the snapshot reader, the JSON reader,
+# the name codecs of every architecture and the writer/reader properties of
+# states built through the public calls (property), built with clang under
+# ASan and UBSan straight from the library sources (not the gcc objects).
 # `make check-fuzz` runs each for FUZZ_SECONDS on the committed corpus
-# (tests/fuzz/corpus/<target>/, made by `make fuzz-corpus`).
+# (tests/fuzz/corpus/<target>/, seeded by `make fuzz-corpus`, grown and
+# minimised by `make fuzz-long`).
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 25
-FUZZ_TARGETS := snapshot json id_parse
+FUZZ_TARGETS := snapshot json id_parse property
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer
@@ -40,3 +42,13 @@ $(BUILD)/fuzz/make_corpus: tests/fuzz/make_corpus.c $(STATIC_LIB)
 fuzz-corpus: $(BUILD)/fuzz/make_corpus
 	rm -rf tests/fuzz/corpus
 	$(BUILD)/fuzz/make_corpus tests/fuzz/corpus
+
+# The long campaign: FUZZ_MINUTES per target (FUZZ_LONG_TARGETS, one after
+# the other), then the corpus merged back into
+# tests/fuzz/corpus/<target>/ minimised (-merge=1). Executions and findings
+# per target go to $(BUILD)/results/fuzz-long.log.
+FUZZ_MINUTES      ?= 10
+FUZZ_LONG_TARGETS ?= snapshot json property
+.PHONY: fuzz-long
+fuzz-long: $(FUZZ_BINS)
+	@tests/fuzz/run-fuzz-long $(FUZZ_DIR) $(FUZZ_MINUTES) $(FUZZ_LONG_TARGETS)

@@ -34,13 +34,13 @@ static struct kvmreg_state *sample(void)
 	return s;
 }
 
-/* from_json must fail, leave *out NULL, and say needle. */
+/* from_json must fail, leave *out as it was, and say needle. */
 static int rejects(const char *json, const char *needle)
 {
 	struct kvmreg_state *out = (struct kvmreg_state *)1;
 	int err = kvmreg_state_from_json(json, strlen(json), &out);
 
-	if (err >= 0 || out) {
+	if (err >= 0 || out != (struct kvmreg_state *)1) {
 		printf("    accepted: %s\n", json);
 		kvmreg_state_free(err >= 0 ? out : NULL);
 		return 0;
@@ -365,7 +365,8 @@ TEST(every_truncation_rejected)
 		char *cut = malloc(n ? n : 1);
 
 		memcpy(cut, json, n);
-		EXPECT(kvmreg_state_from_json(cut, n, &out) < 0 && !out,
+		EXPECT(kvmreg_state_from_json(cut, n, &out) < 0 &&
+		       out == (struct kvmreg_state *)1,
 		       "a prefix of %zu bytes was accepted", n);
 		EXPECT(strstr(kvmreg_error(), "JSON line"), "%s", kvmreg_error());
 		free(cut);
@@ -379,7 +380,8 @@ TEST(embedded_nul_rejected)
 	const char json[] = "{\"format\": \"kvmreg-state\"\0}";
 	struct kvmreg_state *out = (struct kvmreg_state *)1;
 
-	EXPECT(kvmreg_state_from_json(json, sizeof(json) - 1, &out) < 0 && !out);
+	EXPECT(kvmreg_state_from_json(json, sizeof(json) - 1, &out) < 0 &&
+	       out == (struct kvmreg_state *)1);
 	EXPECT(strstr(kvmreg_error(), "byte 0x00"), "%s", kvmreg_error());
 }
 

@@ -352,6 +352,63 @@ PER_STRUCT int blob_get(struct kvmreg_vcpu *vcpu, struct x86_data *d,
  * else get, patch, set. Bytes of a value past its part of the struct
  * (segment padding, the last XSAVE chunk) must be zero: they would be lost.
  */
+/*
+ * The set ioctl refused the struct in d->bufs->blob as a whole, and KVM
+ * does not say which member it objects to: every register sent would carry
+ * the errno, and the error would name the first of them (cs for a bad CR4,
+ * dr0 for a bad DR7). So each changed member is tried alone: the struct as
+ * wanted but with that member kept at the vCPU's value. A member whose
+ * change alone makes KVM refuse is the culprit; the struct is then written
+ * with the culprits kept, so the other registers succeed and only the
+ * culprits carry the errno. Where no single member explains the refusal
+ * (a combination KVM refuses), nothing is written and every register sent
+ * carries the errno, as before. The registers sent are those picked (all
+ * without pick) whose errs[i] is pending. Costs a get and up to two sets per changed member, on this
+ * failure path only.
+ */
+static void blame_refused_members(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+				  enum blob b, size_t n, const uint64_t *ids,
+				  const bool *pick, int pending, int *errs, int r)
+{
+	size_t size = blob_size(b, d), off, len;
+	uint8_t *wanted = malloc(size), *now = malloc(size);
+	uint8_t *trial = malloc(size);
+	bool *culprit = calloc(n + 1, sizeof(*culprit));
+	bool found = false, changed_vcpu = false, written = false;
+
+	if (!wanted || !now || !trial || !culprit ||
+	    kvmreg_vcpu_ioctl(vcpu, blobs[b].get, now) < 0)
+		goto out;
+	memcpy(wanted, d->bufs->blob, size);
+	for (size_t i = 0; i < n; i++) {
+		if ((pick && !pick[i]) || errs[i] != pending ||
+		    locate(d, b, ids[i], &off, &len) < 0 ||
+		    !memcmp(wanted + off, now + off, len))
+			continue;
+		memcpy(trial, wanted, size);
+		memcpy(trial + off, now + off, len);
+		if (kvmreg_vcpu_ioctl(vcpu, blobs[b].set, trial) >= 0)
+			culprit[i] = found = changed_vcpu = true;
+	}
+	if (found) {
+		memcpy(trial, wanted, size);
+		for (size_t i = 0; i < n; i++)
+			if (culprit[i] && locate(d, b, ids[i], &off, &len) >= 0)
+				memcpy(trial + off, now + off, len);
+		written = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, trial) >= 0;
+	}
+	if (!written && changed_vcpu)
+		kvmreg_vcpu_ioctl(vcpu, blobs[b].set, now);
+out:
+	for (size_t i = 0; i < n; i++)
+		if ((!pick || pick[i]) && errs[i] == pending)
+			errs[i] = written && !culprit[i] ? 0 : r;
+	free(wanted);
+	free(now);
+	free(trial);
+	free(culprit);
+}
+
 PER_STRUCT int blob_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			enum blob b, size_t n, const uint64_t *ids,
 			const uint8_t *const *vals, int *errs, const bool *pick)
@@ -410,8 +467,15 @@ PER_STRUCT int blob_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		}
 		copy_run_end(&run);
 	}
-	if (r >= 0)
+	if (r >= 0) {
 		r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->bufs->blob);
+		if (r < 0) {
+			/* errs[i] is 1 only for the registers sent */
+			blame_refused_members(vcpu, d, b, n, ids, pick, 1, errs,
+					      r);
+			return 0;
+		}
+	}
 	for (size_t i = 0; i < n; i++)
 		if ((!pick || pick[i]) && errs[i] == 1)
 			errs[i] = r < 0 ? r : 0;
@@ -777,10 +841,9 @@ static int blob_set_memo(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	r = kvmreg_vcpu_ioctl(vcpu, blobs[b].set, d->bufs->blob);
 	if (r >= 0)
 		return failed;
-	for (size_t i = 0; i < n; i++)
-		if (!errs[i])
-			errs[i] = r;
-	return (int)n;
+	/* errs[i] is 0 only for the registers sent */
+	blame_refused_members(vcpu, d, b, n, ids, NULL, 0, errs, r);
+	return kvmreg_x86_count_failed(errs, n);
 }
 
 bool kvmreg_x86_is_struct_group(uint32_t group)
