@@ -20,25 +20,27 @@
 #include "plan.h"
 
 /*
- * The two-call protocol: ask with n = 0 to learn the count (E2BIG), then
- * fetch. The list can grow between the calls (a vCPU feature finalized by
- * another thread), so a second E2BIG means: ask again with the new n. No
- * cap: we never truncate.
+ * KVM_GET_REG_LIST in one call where the list fits the guess: the kernel
+ * fills the array when n is at least the count and sets n to the count
+ * either way (E2BIG when it does not fit), so asking first with n = 0, as
+ * the ioctl is usually shown, costs a vCPU ioctl for nothing. The guess is
+ * the size of the list this handle last had, and at least a size that
+ * holds every list seen on arm64, riscv64 and loongarch64 without SVE.
+ * The list can grow between two calls (a vCPU feature finalized by another
+ * thread), so each E2BIG asks again with the new n. No cap: we never
+ * truncate.
  */
+#define REG_LIST_FIRST_GUESS 512
+
 static int kernel_reg_list(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out)
 {
-	struct kvm_reg_list probe = { .n = 0 };
 	struct kvm_reg_list *list = NULL;
-	uint64_t n;
-	int r;
+	uint64_t n = REG_LIST_FIRST_GUESS;
+	int r = -E2BIG;
 
-	r = kvmreg_vcpu_ioctl(vcpu, KVM_GET_REG_LIST, &probe);
-	if (r == 0)
-		return 0;	/* an empty list */
-	if (r != -E2BIG)
-		return kvmreg_set_error(r, "KVM_GET_REG_LIST: %s", strerror(-r));
-	n = probe.n;
-	for (int attempt = 0; attempt < 16; attempt++) {
+	if (vcpu->reg_list_count > n)
+		n = vcpu->reg_list_count;
+	for (int attempt = 0; attempt < 16 && r == -E2BIG; attempt++) {
 		struct kvm_reg_list *bigger;
 
 		bigger = realloc(list, sizeof(*list) + n * sizeof(uint64_t));
@@ -49,13 +51,13 @@ static int kernel_reg_list(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out)
 		list = bigger;
 		list->n = n;
 		r = kvmreg_vcpu_ioctl(vcpu, KVM_GET_REG_LIST, list);
-		if (r == -E2BIG && list->n > n) {
+		if (r == -E2BIG && list->n <= n)
+			break;	/* a kernel that says too small for no reason */
+		if (r == -E2BIG)
 			n = list->n;
-			continue;
-		}
-		break;
 	}
 	if (r == 0) {
+		vcpu->reg_list_count = list->n;
 		for (uint64_t i = 0; i < list->n && !r; i++)
 			r = kvmreg_idvec_push(out, list->reg[i]);
 	} else {

@@ -117,6 +117,7 @@ struct kvmreg_vcpu {
 	struct kvmreg_plan *restore_plan;
 	struct kvmreg_list_watch *watch;	/* shared by the VM's handles */
 	uint64_t list_seen;		/* watch's count when list was made */
+	uint64_t reg_list_count;	/* KVM_GET_REG_LIST's last count */
 	/* batch ONE_REG (one_reg_batch.c): in use if > 0, the entries one
 	 * call takes; the kernel's own answer */
 	long one_reg_batch;
@@ -144,6 +145,18 @@ struct kvmreg_list *kvmreg_list_copy(const struct kvmreg_list *list);
  * cost model. Returns the ioctl's result, or -errno. */
 int kvmreg_vcpu_ioctl(struct kvmreg_vcpu *vcpu, unsigned long request,
 		      void *arg);
+
+/*
+ * Whether the kernel has a vCPU ioctl the driver lists a register for
+ * (KVM_GET_MP_STATE, arm64's KVM_GET_VCPU_EVENTS): asked with request and
+ * arg the first time, then answered from *known (0 not asked yet, 1 yes,
+ * -1 no: ENOTTY or EINVAL), one per process. Which ioctls a kernel has
+ * cannot change while the process holds a vCPU fd, and listing again
+ * after a restore then costs only KVM_GET_REG_LIST. Another failure is
+ * not kept.
+ */
+int kvmreg_vcpu_ioctl_exists(struct kvmreg_vcpu *vcpu, _Atomic int *known,
+			     unsigned long request, void *arg);
 
 /* ONE_REG on one id; -errno. */
 int kvmreg_one_reg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value);

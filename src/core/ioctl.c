@@ -5,6 +5,7 @@
  * they keep, plan.c and access.c the batches; all call down to here).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <sys/ioctl.h>
 
 #include <linux/kvm.h>
@@ -21,6 +22,21 @@ int kvmreg_vcpu_ioctl(struct kvmreg_vcpu *vcpu, unsigned long request,
 		r = ioctl(vcpu->fd, request, arg);
 	} while (r < 0 && errno == EINTR);
 	return r < 0 ? -errno : r;
+}
+
+int kvmreg_vcpu_ioctl_exists(struct kvmreg_vcpu *vcpu, _Atomic int *known,
+			     unsigned long request, void *arg)
+{
+	int r, answer = atomic_load_explicit(known, memory_order_relaxed);
+
+	if (answer)
+		return answer > 0;
+	r = kvmreg_vcpu_ioctl(vcpu, request, arg);
+	if (r >= 0)
+		atomic_store_explicit(known, 1, memory_order_relaxed);
+	else if (r == -ENOTTY || r == -EINVAL)
+		atomic_store_explicit(known, -1, memory_order_relaxed);
+	return r >= 0;
 }
 
 int kvmreg_one_reg_get(struct kvmreg_vcpu *vcpu, uint64_t id, void *value)

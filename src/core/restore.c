@@ -264,6 +264,38 @@ static int segment_failure(const struct kvmreg_plan *plan, const int *errs,
 				       "restoring");
 }
 
+/*
+ * The widest change a restore made to the register list. A failed restore
+ * may have changed the vCPU's model even where it was put back, and a
+ * restore without the rollback read knows no values before: both count
+ * every id that can change the list. A restore that succeeded after the
+ * rollback read counts only ids whose value it changed: the list follows
+ * the values (arm64 ID registers, riscv64 extensions, x86 CPUID), so the
+ * same values give the same list, and a VMM that restores the state it
+ * just saved keeps its list (one KVM_GET_REG_LIST less at the next save).
+ */
+static int list_change_of(const struct kvmreg_vcpu *vcpu,
+			  const struct kvmreg_plan *plan, int failed,
+			  uint8_t *const *vals, uint8_t *const *before,
+			  const int *before_errs)
+{
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+	int change = KVMREG_LIST_KEPT;
+
+	if (failed || !before || plan->list_change == KVMREG_LIST_KEPT)
+		return plan->list_change;
+	for (size_t pos = 0; pos < plan->n; pos++) {
+		uint64_t id = plan->ids[pos];
+		int c = d->list_changed_by(id);
+
+		if (c > change &&
+		    (before_errs[pos] ||
+		     memcmp(before[pos], vals[pos], kvmreg_size_of(id))))
+			change = c;
+	}
+	return change;
+}
+
 /* The state's values by position of plan (whose key is the state's ids). */
 static int state_values(const struct kvmreg_state *state,
 			const struct kvmreg_plan *plan, uint8_t **vals)
@@ -347,8 +379,8 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 				errs[pos] = -EIO;
 		err = segment_failure(plan, errs, first, end);
 	}
-	/* Even a failed write may have changed the vCPU's model. */
-	kvmreg_vcpu_list_written(vcpu, plan->list_change);
+	kvmreg_vcpu_list_written(vcpu, list_change_of(vcpu, plan, err != 0, vals,
+							before, before_errs));
 	if (err && keep_rollback && before) {
 		char message[512], name[128];
 		size_t lost, first;

@@ -13,6 +13,7 @@
 
 #include <linux/kvm.h>
 
+#include "arch/arch.h"
 #include "harness.h"
 #include "kvmreg.h"
 #include "lib/testutil.h"
@@ -100,6 +101,59 @@ TEST(repeated_save_costs_only_its_reads)
 	kvmreg_state_free(first);
 	kvmreg_state_free(second);
 	kvmreg_state_free(read);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* How many of the state's registers can change the list when written. */
+static size_t list_changers(const struct kvmreg_state *state)
+{
+	const struct kvmreg_arch_driver *d = kvmreg_driver(kvmreg_state_arch(state));
+	size_t n = 0;
+
+	for (size_t i = 0; d->list_changed_by && i < kvmreg_state_count(state); i++) {
+		uint64_t id;
+
+		kvmreg_state_at(state, i, &id, NULL);
+		n += d->list_changed_by(id) != KVMREG_LIST_KEPT;
+	}
+	return n;
+}
+
+/*
+ * A restore of the values the vCPU holds (the state a VMM just saved, put
+ * back after a failed migration attempt, say) writes every register that
+ * can change the list, but changes none: the next save costs what a
+ * repeated save costs. A restore that changes one of them makes the next
+ * save list again, and the list is the new one (the cases below).
+ */
+TEST(restore_of_the_same_values_keeps_the_list)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *state = NULL, *again = NULL, *after = NULL;
+	uint64_t c0, repeated, after_restore;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(s.vcpu, &state) == 0, "%s", kvmreg_error());
+	REQUIRE(list_changers(state) > 0,
+		"no register of the list can change it: nothing to prove");
+	c0 = kvmreg_vcpu_ioctl_count(s.vcpu);
+	REQUIRE(kvmreg_save(s.vcpu, &again) == 0, "%s", kvmreg_error());
+	repeated = kvmreg_vcpu_ioctl_count(s.vcpu) - c0;
+	REQUIRE(kvmreg_restore(s.vcpu, state) == 0, "%s", kvmreg_error());
+	c0 = kvmreg_vcpu_ioctl_count(s.vcpu);
+	REQUIRE(kvmreg_save(s.vcpu, &after) == 0, "%s", kvmreg_error());
+	after_restore = kvmreg_vcpu_ioctl_count(s.vcpu) - c0;
+	EXPECT(after_restore == repeated,
+	       "the save after restoring the same %zu list-changing registers took %llu ioctls, a repeated save %llu",
+	       list_changers(state), (unsigned long long)after_restore,
+	       (unsigned long long)repeated);
+	EXPECT(kvmreg_state_count(after) == kvmreg_state_count(state),
+	       "%zu registers saved after the restore, %zu before",
+	       kvmreg_state_count(after), kvmreg_state_count(state));
+	kvmreg_state_free(state);
+	kvmreg_state_free(again);
+	kvmreg_state_free(after);
 	kvmreg_scratch_destroy(&s);
 }
 
@@ -409,6 +463,7 @@ TEST(riscv_isa_extension_write_refreshes_the_list)
 
 TEST_MAIN("list_kept",
 	  CASE(repeated_save_costs_only_its_reads),
+	  CASE(restore_of_the_same_values_keeps_the_list),
 	  CASE(restore_that_changes_cpuid_refreshes_the_list),
 	  CASE(list_changed_call_covers_the_vms_handles),
 	  CASE(save_notices_cpuid_set_behind_its_back),

@@ -368,13 +368,15 @@ int kvmreg_arm64_list_extra(struct kvmreg_vcpu *vcpu,
 			    struct kvmreg_idvec *out,
 			    struct kvmreg_idvec *sources)
 {
+	static _Atomic int kernel_has_events;
 	struct arm64_data *d = arm64_data(vcpu);
 	struct kvm_vcpu_events events;
 	int err = 0;
 
 	if (d && d->gic_fd >= 0)
 		err = list_vgic(vcpu, d->gic_fd, out, sources);
-	if (!err && kvmreg_vcpu_ioctl(vcpu, KVM_GET_VCPU_EVENTS, &events) == 0) {
+	if (!err && kvmreg_vcpu_ioctl_exists(vcpu, &kernel_has_events,
+					     KVM_GET_VCPU_EVENTS, &events)) {
 		err = kvmreg_idvec_push(out, KVMREG_ARM64_EVENTS_ID);
 		err = err ? err : kvmreg_idvec_push(sources, KVMREG_SRC_LIBRARY);
 	}

@@ -241,7 +241,8 @@ int kvmreg_arm64_lib_known(struct kvmreg_idvec *out)
 	return err;
 }
 
-/* Between the vCPU's own registers (60 in driver.c) and the counter (90). */
+/* After the vCPU's ONE_REG registers, the counter included (60 and 65 in
+ * driver.c, which says why). */
 enum {
 	RANK_GICR = 70,
 	RANK_ICC = 75,

@@ -54,10 +54,12 @@ int kvmreg_mp_state_list(struct kvmreg_vcpu *vcpu, uint64_t mp_id,
 			 struct kvmreg_idvec *out,
 			 struct kvmreg_idvec *sources)
 {
+	static _Atomic int kernel_has_it;
 	struct kvm_mp_state mp;
 	int err;
 
-	if (kvmreg_vcpu_ioctl(vcpu, KVM_GET_MP_STATE, &mp) < 0)
+	if (!kvmreg_vcpu_ioctl_exists(vcpu, &kernel_has_it, KVM_GET_MP_STATE,
+				      &mp))
 		return 0;
 	err = kvmreg_idvec_push(out, mp_id);
 	return err ? err : kvmreg_idvec_push(sources, KVMREG_SRC_LIBRARY);

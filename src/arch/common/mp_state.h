@@ -32,10 +32,12 @@ int kvmreg_mp_state_parse(const char *name, uint64_t mp_id,
  * changes the power state (KVM_SET_ONE_REG never touches it), and only
  * KVM_SET_MP_STATE does, so it goes after the registers, as QEMU writes it
  * (kvm_arm_sync_mpstate_to_kvm, kvm_riscv_sync_mpstate_to_kvm at the end of
- * kvm_arch_put_registers) and before the timer counter, which stays last.
+ * kvm_arch_put_registers). It goes after the timer too: writing it arms
+ * nothing and reads no timer register, and so the ONE_REG registers
+ * before it are one run a batch ONE_REG ioctl writes in one call.
  */
 #define KVMREG_MP_STATE_REASON \
-	"MP state: after the registers (no register write changes it; QEMU writes it last), before the counter"
+	"MP state: last, after the registers and the timer (no register write changes it; QEMU writes it after the registers)"
 
 #if defined(__aarch64__) || (defined(__riscv) && __riscv_xlen == 64) || \
 	defined(__loongarch__)

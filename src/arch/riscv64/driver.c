@@ -1094,8 +1094,8 @@ enum rv_rank {
 	RANK_ISA_EXT,		/* ISA_EXT single and multi */
 	RANK_SBI_EXT,		/* SBI_EXT single and multi */
 	RANK_STATE,		/* core, CSRs, F, D, vector, SBI state */
+	RANK_TIMER,		/* timer.*, the last ONE_REG registers */
 	RANK_MP_STATE,		/* mp_state: KVMREG_MP_STATE_REASON */
-	RANK_TIMER,		/* timer.*, last */
 };
 
 /*
@@ -1112,8 +1112,9 @@ enum rv_rank {
  * - satp_mode and the zicbo*_block_size config registers only check the
  *   value against the host's.
  * - timer.state ON arms the timer at timer.compare, measured against
- *   timer.time (the VM's time offset): the timer goes last, in index order
- *   (frequency, time, compare, state).
+ *   timer.time (the VM's time offset): the timer goes after the other
+ *   ONE_REG registers, in index order (frequency, time, compare, state);
+ *   only mp_state follows it.
  */
 /*
  * Enabling or disabling an ISA or SBI extension, or writing config.isa,
@@ -1162,7 +1163,7 @@ static const char *rv_restore_reason(uint64_t id)
 	case RANK_MP_STATE:
 		return KVMREG_MP_STATE_REASON;
 	case RANK_TIMER:
-		return "riscv: timer last, state after time and compare (state ON arms the timer at compare)";
+		return "riscv: timer after the other registers, state after time and compare (state ON arms the timer at compare)";
 	default:
 		return "riscv: after the ISA and SBI extensions, which decide whether it exists";
 	}
