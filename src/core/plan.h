@@ -95,6 +95,19 @@ struct kvmreg_plan *kvmreg_plan_again(struct kvmreg_vcpu *vcpu,
 				      int *hit);
 
 /*
+ * For a caller that compares every id with the plan's key as it walks them
+ * anyway (a restore, taking the state's values): the same, but a plan of
+ * n ids with the same hash (32 of them, ids_hash) is taken without
+ * comparing all ids first. The caller must compare them -- plan->ids[pos]
+ * is ids[plan->order[pos]] -- and on any difference put the plan and take
+ * kvmreg_plan_again(), which compares.
+ */
+struct kvmreg_plan *kvmreg_plan_likely(struct kvmreg_vcpu *vcpu,
+				       struct kvmreg_plan **last,
+				       enum kvmreg_plan_kind kind,
+				       const void *ids, size_t stride, size_t n);
+
+/*
  * Run batches [first, end) in mode (reverse: last first), values by
  * position. errs[pos] gets each register's 0 or -errno. Returns how many
  * failed. A write tells the handle if its ids may have changed the list.

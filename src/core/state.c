@@ -43,15 +43,63 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch)
 	return s;
 }
 
+/* part has left the block; the block goes with the last of them. */
+static void leave_block(struct kvmreg_state *s, unsigned int part)
+{
+	s->in_block &= ~part;
+	if (!s->in_block) {
+		free(s->block);
+		s->block = NULL;
+	}
+}
+
+/* free() for entries, index or data, which may be in the block. */
+static void free_part(struct kvmreg_state *s, unsigned int part, void *p)
+{
+	if (s->in_block & part)
+		leave_block(s, part);
+	else
+		free(p);
+}
+
+/*
+ * realloc() for entries, index or data: one still in the block moves to an
+ * allocation of its own, with its first used bytes.
+ */
+static void *realloc_part(struct kvmreg_state *s, unsigned int part, void *p,
+			  size_t used, size_t size)
+{
+	void *q;
+
+	if (!(s->in_block & part))
+		return realloc(p, size);
+	q = malloc(size);
+	if (!q)
+		return NULL;
+	memcpy(q, p, used);
+	leave_block(s, part);
+	return q;
+}
+
+void kvmreg_state_empty(struct kvmreg_state *s)
+{
+	free_part(s, KVMREG_STATE_IN_BLOCK_ENTRIES, s->entries);
+	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, s->index);
+	free_part(s, KVMREG_STATE_IN_BLOCK_DATA, s->data);
+	s->entries = NULL;
+	s->index = NULL;
+	s->data = NULL;
+	s->count = s->entries_cap = s->index_cap = 0;
+	s->data_len = s->data_cap = 0;
+}
+
 KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
 {
 	if (!s)
 		return;
-	free(s->entries);
-	free(s->index);
+	kvmreg_state_empty(s);
 	kvmreg_state_free(s->allowed);
 	kvmreg_state_free(s->allowed_mask);
-	free(s->data);
 	free(s);
 }
 
@@ -78,7 +126,7 @@ static int grow_index(struct kvmreg_state *s)
 		s->index = old;
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
-	free(old);
+	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, old);
 	s->index_cap = cap;
 	for (size_t i = 0; i < s->count; i++)
 		*index_slot(s, s->entries[i].id) = i + 1;
@@ -94,7 +142,8 @@ static int reserve_data(struct kvmreg_state *s, size_t more)
 		return 0;
 	while (cap < s->data_len + more)
 		cap *= 2;
-	data = realloc(s->data, cap);
+	data = realloc_part(s, KVMREG_STATE_IN_BLOCK_DATA, s->data, s->data_len,
+			    cap);
 	if (!data)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	s->data = data;
@@ -112,7 +161,8 @@ static int reserve_entries(struct kvmreg_state *s, size_t more)
 	cap = s->entries_cap ? s->entries_cap : 64;
 	while (cap < s->count + more)
 		cap *= 2;
-	p = realloc(s->entries, cap * sizeof(*s->entries));
+	p = realloc_part(s, KVMREG_STATE_IN_BLOCK_ENTRIES, s->entries,
+			 s->count * sizeof(*s->entries), cap * sizeof(*s->entries));
 	if (!p)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	s->entries = p;
@@ -357,29 +407,26 @@ void kvmreg_state_layout_free(struct kvmreg_state_layout *l)
 int kvmreg_state_take_layout(struct kvmreg_state *s,
 			     const struct kvmreg_state_layout *l)
 {
-	struct kvmreg_state_entry *entries;
-	size_t *index;
-	int err = reserve_data(s, l->data_len);
+	size_t entries_bytes = (l->count + 1) * sizeof(*s->entries);
+	size_t index_bytes = l->index_cap * sizeof(*s->index);
+	uint8_t *block = malloc(entries_bytes + index_bytes + l->data_len + 1);
 
-	if (err)
-		return err;
-	entries = malloc((l->count + 1) * sizeof(*entries));
-	index = malloc(l->index_cap * sizeof(*index));
-	if (!entries || !index) {
-		free(entries);
-		free(index);
+	if (!block)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
-	}
-	memcpy(entries, l->entries, l->count * sizeof(*entries));
-	memcpy(index, l->index, l->index_cap * sizeof(*index));
-	free(s->entries);
-	free(s->index);
-	s->entries = entries;
+	kvmreg_state_empty(s);
+	s->block = block;
+	s->in_block = KVMREG_STATE_IN_BLOCK_ENTRIES | KVMREG_STATE_IN_BLOCK_INDEX |
+		      KVMREG_STATE_IN_BLOCK_DATA;
+	s->entries = (struct kvmreg_state_entry *)block;
+	s->index = (size_t *)(block + entries_bytes);
+	s->data = block + entries_bytes + index_bytes;
+	memcpy(s->entries, l->entries, l->count * sizeof(*s->entries));
+	memcpy(s->index, l->index, index_bytes);
 	s->entries_cap = l->count + 1;
 	s->count = l->count;
-	s->index = index;
 	s->index_cap = l->index_cap;
 	s->data_len = l->data_len;
+	s->data_cap = l->data_len + 1;
 	return 0;
 }
 /* A capture's allowed values (docs/migration.md): two states beside it. */
