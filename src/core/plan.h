@@ -132,8 +132,14 @@ size_t kvmreg_plan_one_reg_segments(const struct kvmreg_vcpu *vcpu,
 static inline void kvmreg_plan_point(const struct kvmreg_plan *plan,
 				     uint8_t *base, uint8_t **vals)
 {
-	for (size_t pos = 0; pos < plan->n; pos++)
-		vals[pos] = base + plan->offset[pos];
+	const size_t *offset = plan->offset;
+	size_t n = plan->n;
+
+	/* Once per register of every save: unrolled, it is 3 instructions
+	 * a register instead of 6. */
+#pragma GCC unroll 4
+	for (size_t pos = 0; pos < n; pos++)
+		vals[pos] = base + offset[pos];
 }
 
 /* vals and errs for one call on plan, in one allocation (free()). */

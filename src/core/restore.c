@@ -304,17 +304,22 @@ static int list_change_of(const struct kvmreg_vcpu *vcpu,
 static int state_values(const struct kvmreg_state *state,
 			const struct kvmreg_plan *plan, uint8_t **vals)
 {
+	const struct kvmreg_state_entry *entries = state->entries;
+	const size_t *order = plan->order;
+	const uint64_t *ids = plan->ids;
+	uint8_t *data = state->data;
+	size_t n = plan->n;
 	uint64_t differ = 0;
 
-	for (size_t pos = 0; pos < plan->n; pos++) {
-		const struct kvmreg_state_entry *e = &state->entries[plan->order[pos]];
+	for (size_t pos = 0; pos < n; pos++) {
+		const struct kvmreg_state_entry *e = &entries[order[pos]];
 
 		if (e->offset == SIZE_MAX)
 			return kvmreg_set_error(-EINVAL,
 						"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
 						e->id);
-		differ |= e->id ^ plan->ids[pos];
-		vals[pos] = state->data + e->offset;
+		differ |= e->id ^ ids[pos];
+		vals[pos] = data + e->offset;
 	}
 	return differ != 0;
 }

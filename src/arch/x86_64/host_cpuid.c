@@ -257,17 +257,19 @@ static int cpuid_patch(struct kvm_cpuid2 *t, size_t n, const uint64_t *ids,
 
 	for (size_t i = 0; i < n; i++) {
 		struct kvm_cpuid_entry2 *e;
+		uint64_t key;
 
 		if (!cpuid_value_fits(vals[i])) {
 			errs[i] = -EINVAL;
 			refused++;
 			continue;
 		}
-		e = append_only ? NULL :
-				  cpuid_find(t, cpuid_key(keys, ids, i), &hint);
+		key = cpuid_key(keys, ids, i);
+		e = append_only ? NULL : cpuid_find(t, key, &hint);
 		if (!e) {
 			e = &t->entries[t->nent++];
-			cpuid_leaf(ids[i], &e->function, &e->index);
+			e->function = (uint32_t)key;
+			e->index = (uint32_t)(key >> 32);
 			memset(e->padding, 0, sizeof(e->padding));
 		}
 		memcpy(&e->eax, vals[i], 16);
