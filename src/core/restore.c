@@ -311,6 +311,7 @@ static int state_values(const struct kvmreg_state *state,
 	size_t n = plan->n;
 	uint64_t differ = 0;
 
+#pragma GCC unroll 4
 	for (size_t pos = 0; pos < n; pos++) {
 		const struct kvmreg_state_entry *e = &entries[order[pos]];
 
