@@ -104,12 +104,12 @@ KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
 }
 
 /* Index slot holding id, or the empty slot where it would go. */
-static size_t *index_slot(const struct kvmreg_state *s, uint64_t id)
+static uint32_t *index_slot(const struct kvmreg_state *s, uint64_t id)
 {
 	size_t mask = s->index_cap - 1;
 
 	for (size_t i = hash_id(id, mask);; i = (i + 1) & mask) {
-		size_t *slot = &s->index[i];
+		uint32_t *slot = &s->index[i];
 
 		if (!*slot || s->entries[*slot - 1].id == id)
 			return slot;
@@ -119,7 +119,7 @@ static size_t *index_slot(const struct kvmreg_state *s, uint64_t id)
 static int grow_index(struct kvmreg_state *s)
 {
 	size_t cap = s->index_cap ? s->index_cap * 2 : 64;
-	size_t *old = s->index;
+	uint32_t *old = s->index;
 
 	s->index = calloc(cap, sizeof(*s->index));
 	if (!s->index) {
@@ -129,7 +129,7 @@ static int grow_index(struct kvmreg_state *s)
 	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, old);
 	s->index_cap = cap;
 	for (size_t i = 0; i < s->count; i++)
-		*index_slot(s, s->entries[i].id) = i + 1;
+		*index_slot(s, s->entries[i].id) = (uint32_t)(i + 1);
 	return 0;
 }
 
@@ -158,6 +158,10 @@ static int reserve_entries(struct kvmreg_state *s, size_t more)
 
 	if (s->count + more <= s->entries_cap)
 		return 0;
+	/* the index numbers entries in 32 bits */
+	if (more >= UINT32_MAX - s->count)
+		return kvmreg_set_error(-E2BIG, "a state holds fewer than %" PRIu32 " registers",
+					UINT32_MAX);
 	cap = s->entries_cap ? s->entries_cap : 64;
 	while (cap < s->count + more)
 		cap *= 2;
@@ -185,7 +189,7 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 		     size_t size)
 {
 	struct kvmreg_state_entry *e;
-	size_t *slot;
+	uint32_t *slot;
 	int err;
 
 	if ((s->count + 1) * 2 > s->index_cap) {
@@ -210,7 +214,7 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 		e = &s->entries[s->count];
 		e->id = id;
 		e->offset = NO_VALUE;
-		*slot = ++s->count;
+		*slot = (uint32_t)++s->count;
 	}
 	if (!value) {
 		e->offset = NO_VALUE;
@@ -246,7 +250,7 @@ KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
 KVMREG_EXPORT const void *kvmreg_state_get(const struct kvmreg_state *s,
 					   uint64_t id)
 {
-	const size_t *slot;
+	const uint32_t *slot;
 	const struct kvmreg_state_entry *e;
 
 	if (!s || !s->count)
@@ -374,7 +378,7 @@ int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 	while (!err && (n + 1) * 2 > s.index_cap)
 		err = grow_index(&s);
 	for (size_t i = 0; !err && i < n; i++) {
-		size_t *slot = index_slot(&s, ids[i]);
+		uint32_t *slot = index_slot(&s, ids[i]);
 
 		if (*slot) {
 			err = -EEXIST;
@@ -382,7 +386,7 @@ int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 		}
 		s.entries[s.count] = (struct kvmreg_state_entry){ ids[i],
 								  offsets[i] };
-		*slot = ++s.count;
+		*slot = (uint32_t)++s.count;
 	}
 	if (err) {
 		free(s.entries);
@@ -418,7 +422,7 @@ int kvmreg_state_take_layout(struct kvmreg_state *s,
 	s->in_block = KVMREG_STATE_IN_BLOCK_ENTRIES | KVMREG_STATE_IN_BLOCK_INDEX |
 		      KVMREG_STATE_IN_BLOCK_DATA;
 	s->entries = (struct kvmreg_state_entry *)block;
-	s->index = (size_t *)(block + entries_bytes);
+	s->index = (uint32_t *)(block + entries_bytes);
 	s->data = block + entries_bytes + index_bytes;
 	memcpy(s->entries, l->entries, l->count * sizeof(*s->entries));
 	memcpy(s->index, l->index, index_bytes);

@@ -28,7 +28,7 @@ struct kvmreg_state {
 	uint8_t *data;
 	size_t data_len;
 	size_t data_cap;
-	size_t *index;		/* open addressing: entry index + 1, 0 empty */
+	uint32_t *index;	/* open addressing: entry index + 1, 0 empty */
 	size_t index_cap;	/* a power of two, at least twice count */
 	/* A state that took a plan's layout (kvmreg_save) has entries, index
 	 * and data in this one allocation; in_block says which of them are
@@ -59,7 +59,7 @@ int kvmreg_state_reserve(struct kvmreg_state *state, size_t n, size_t bytes);
 struct kvmreg_state_layout {
 	size_t count;
 	struct kvmreg_state_entry *entries;
-	size_t *index;
+	uint32_t *index;
 	size_t index_cap;
 	size_t data_len;
 };
