@@ -197,12 +197,7 @@ int kvmreg_read_planned(struct kvmreg_vcpu *vcpu,
 	if (!failed)
 		return 0;
 	/* Rare: let the general path keep just the registers that read. */
-	free(state->entries);
-	free(state->index);
-	state->entries = NULL;
-	state->index = NULL;
-	state->count = state->entries_cap = state->index_cap = 0;
-	state->data_len = 0;
+	kvmreg_state_empty(state);
 	return 1;
 }
 

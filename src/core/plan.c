@@ -323,6 +323,8 @@ static int same_ids(const uint64_t *key, const void *ids, size_t stride,
 	return 1;
 }
 
+/* The cached plan of these ids; ids NULL: of any ids with this hash and
+ * count (kvmreg_plan_likely). */
 static struct kvmreg_plan *cache_find(const struct kvmreg_arch_driver *d,
 				      enum kvmreg_plan_kind kind, uint64_t hash,
 				      const void *ids, size_t stride, size_t n)
@@ -331,7 +333,7 @@ static struct kvmreg_plan *cache_find(const struct kvmreg_arch_driver *d,
 		struct kvmreg_plan *p = cache[i];
 
 		if (p && p->hash == hash && p->n == n && p->kind == kind &&
-		    p->driver == d && same_ids(p->key, ids, stride, n)) {
+		    p->driver == d && (!ids || same_ids(p->key, ids, stride, n))) {
 			atomic_fetch_add(&p->refs, 1);
 			return p;
 		}
@@ -396,6 +398,34 @@ struct kvmreg_plan *kvmreg_plan_again(struct kvmreg_vcpu *vcpu,
 		kvmreg_plan_put(*last);
 		*last = p;
 	}
+	return p;
+}
+
+struct kvmreg_plan *kvmreg_plan_likely(struct kvmreg_vcpu *vcpu,
+				       struct kvmreg_plan **last,
+				       enum kvmreg_plan_kind kind,
+				       const void *ids, size_t stride, size_t n)
+{
+	struct kvmreg_plan *p = *last;
+	uint64_t hash;
+	int hit;
+
+	if (n < PLAN_MIN_CACHED)
+		return kvmreg_plan_get(vcpu, kind, ids, stride, n);
+	hash = ids_hash(ids, stride, n);
+	if (p && p->hash == hash && p->n == n && p->kind == kind &&
+	    p->driver == vcpu->driver) {
+		atomic_fetch_add(&p->refs, 1);
+		return p;
+	}
+	pthread_mutex_lock(&cache_lock);
+	p = cache_find(vcpu->driver, kind, hash, NULL, stride, n);
+	pthread_mutex_unlock(&cache_lock);
+	if (!p)
+		return kvmreg_plan_again(vcpu, last, kind, ids, stride, n, &hit);
+	atomic_fetch_add(&p->refs, 1);	/* the handle's */
+	kvmreg_plan_put(*last);
+	*last = p;
 	return p;
 }
 

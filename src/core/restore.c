@@ -296,20 +296,71 @@ static int list_change_of(const struct kvmreg_vcpu *vcpu,
 	return change;
 }
 
-/* The state's values by position of plan (whose key is the state's ids). */
+/*
+ * The state's values by position of plan, a plan of as many ids, which
+ * this walk checks are the state's: 1 if they are not (the plan came from
+ * kvmreg_plan_likely).
+ */
 static int state_values(const struct kvmreg_state *state,
 			const struct kvmreg_plan *plan, uint8_t **vals)
 {
-	for (size_t pos = 0; pos < plan->n; pos++) {
-		const struct kvmreg_state_entry *e = &state->entries[plan->order[pos]];
+	const struct kvmreg_state_entry *entries = state->entries;
+	const size_t *order = plan->order;
+	const uint64_t *ids = plan->ids;
+	uint8_t *data = state->data;
+	size_t n = plan->n;
+	uint64_t differ = 0;
+
+#pragma GCC unroll 4
+	for (size_t pos = 0; pos < n; pos++) {
+		const struct kvmreg_state_entry *e = &entries[order[pos]];
 
 		if (e->offset == SIZE_MAX)
 			return kvmreg_set_error(-EINVAL,
 						"register 0x%016" PRIx64 " has no value (is this a capture, not a saved state?)",
 						e->id);
-		vals[pos] = state->data + e->offset;
+		differ |= e->id ^ ids[pos];
+		vals[pos] = data + e->offset;
 	}
-	return 0;
+	return differ != 0;
+}
+
+/*
+ * The plan of the state's ids and the state's values by position of it.
+ * The plan is found by a hash of its ids (a new vCPU's handle has none of
+ * its own), and taking the values compares every id: where they differ,
+ * the plan of exactly these ids is taken instead.
+ */
+static struct kvmreg_plan *restore_plan(struct kvmreg_vcpu *vcpu,
+					const struct kvmreg_state *state,
+					uint8_t ***vals, int **errs, int *err)
+{
+	const void *ids = &state->entries->id;
+	size_t stride = sizeof(*state->entries), n = kvmreg_state_count(state);
+	struct kvmreg_plan *plan = kvmreg_plan_likely(vcpu, &vcpu->restore_plan,
+						      KVMREG_PLAN_RESTORE,
+						      ids, stride, n);
+	int again;
+
+	*vals = NULL;
+	if (!plan)
+		return NULL;
+	*err = kvmreg_plan_call_arrays(plan, vals, errs);
+	if (!*err)
+		*err = state_values(state, plan, *vals);
+	if (*err <= 0)
+		return plan;
+	kvmreg_plan_put(plan);
+	free(*vals);
+	*vals = NULL;
+	plan = kvmreg_plan_again(vcpu, &vcpu->restore_plan, KVMREG_PLAN_RESTORE,
+				 ids, stride, n, &again);
+	if (!plan)
+		return NULL;
+	*err = kvmreg_plan_call_arrays(plan, vals, errs);
+	if (!*err)
+		*err = state_values(state, plan, *vals);
+	return plan;
 }
 
 /*
@@ -327,7 +378,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 						      KVMREG_BATCH_RESTORE_FRESH;
 	struct kvmreg_plan *plan;
 	uint8_t **vals = NULL, **before = NULL, *before_base;
-	int *errs = NULL, *before_errs = NULL, err, again;
+	int *errs = NULL, *before_errs = NULL, err = 0;
 	size_t first_batch = 0, first = 0, end = 0;
 
 	if (kvmreg_state_arch(state) != d->arch)
@@ -337,14 +388,9 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 					d->name);
 	if (kvmreg_state_count(state) == 0)
 		return 0;
-	plan = kvmreg_plan_again(vcpu, &vcpu->restore_plan, KVMREG_PLAN_RESTORE,
-				 &state->entries->id, sizeof(*state->entries),
-				 kvmreg_state_count(state), &again);
+	plan = restore_plan(vcpu, state, &vals, &errs, &err);
 	if (!plan)
 		return -ENOMEM;
-	err = kvmreg_plan_call_arrays(plan, &vals, &errs);
-	if (!err)
-		err = state_values(state, plan, vals);
 	if (!err && keep_rollback) {
 		before_base = thread_buffer_of(plan->value_bytes);
 		err = kvmreg_plan_call_arrays(plan, &before, &before_errs);

@@ -43,25 +43,73 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch)
 	return s;
 }
 
+/* part has left the block; the block goes with the last of them. */
+static void leave_block(struct kvmreg_state *s, unsigned int part)
+{
+	s->in_block &= ~part;
+	if (!s->in_block) {
+		free(s->block);
+		s->block = NULL;
+	}
+}
+
+/* free() for entries, index or data, which may be in the block. */
+static void free_part(struct kvmreg_state *s, unsigned int part, void *p)
+{
+	if (s->in_block & part)
+		leave_block(s, part);
+	else
+		free(p);
+}
+
+/*
+ * realloc() for entries, index or data: one still in the block moves to an
+ * allocation of its own, with its first used bytes.
+ */
+static void *realloc_part(struct kvmreg_state *s, unsigned int part, void *p,
+			  size_t used, size_t size)
+{
+	void *q;
+
+	if (!(s->in_block & part))
+		return realloc(p, size);
+	q = malloc(size);
+	if (!q)
+		return NULL;
+	memcpy(q, p, used);
+	leave_block(s, part);
+	return q;
+}
+
+void kvmreg_state_empty(struct kvmreg_state *s)
+{
+	free_part(s, KVMREG_STATE_IN_BLOCK_ENTRIES, s->entries);
+	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, s->index);
+	free_part(s, KVMREG_STATE_IN_BLOCK_DATA, s->data);
+	s->entries = NULL;
+	s->index = NULL;
+	s->data = NULL;
+	s->count = s->entries_cap = s->index_cap = 0;
+	s->data_len = s->data_cap = 0;
+}
+
 KVMREG_EXPORT void kvmreg_state_free(struct kvmreg_state *s)
 {
 	if (!s)
 		return;
-	free(s->entries);
-	free(s->index);
+	kvmreg_state_empty(s);
 	kvmreg_state_free(s->allowed);
 	kvmreg_state_free(s->allowed_mask);
-	free(s->data);
 	free(s);
 }
 
 /* Index slot holding id, or the empty slot where it would go. */
-static size_t *index_slot(const struct kvmreg_state *s, uint64_t id)
+static uint32_t *index_slot(const struct kvmreg_state *s, uint64_t id)
 {
 	size_t mask = s->index_cap - 1;
 
 	for (size_t i = hash_id(id, mask);; i = (i + 1) & mask) {
-		size_t *slot = &s->index[i];
+		uint32_t *slot = &s->index[i];
 
 		if (!*slot || s->entries[*slot - 1].id == id)
 			return slot;
@@ -71,17 +119,17 @@ static size_t *index_slot(const struct kvmreg_state *s, uint64_t id)
 static int grow_index(struct kvmreg_state *s)
 {
 	size_t cap = s->index_cap ? s->index_cap * 2 : 64;
-	size_t *old = s->index;
+	uint32_t *old = s->index;
 
 	s->index = calloc(cap, sizeof(*s->index));
 	if (!s->index) {
 		s->index = old;
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
-	free(old);
+	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, old);
 	s->index_cap = cap;
 	for (size_t i = 0; i < s->count; i++)
-		*index_slot(s, s->entries[i].id) = i + 1;
+		*index_slot(s, s->entries[i].id) = (uint32_t)(i + 1);
 	return 0;
 }
 
@@ -94,7 +142,8 @@ static int reserve_data(struct kvmreg_state *s, size_t more)
 		return 0;
 	while (cap < s->data_len + more)
 		cap *= 2;
-	data = realloc(s->data, cap);
+	data = realloc_part(s, KVMREG_STATE_IN_BLOCK_DATA, s->data, s->data_len,
+			    cap);
 	if (!data)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	s->data = data;
@@ -109,10 +158,15 @@ static int reserve_entries(struct kvmreg_state *s, size_t more)
 
 	if (s->count + more <= s->entries_cap)
 		return 0;
+	/* the index numbers entries in 32 bits */
+	if (more >= UINT32_MAX - s->count)
+		return kvmreg_set_error(-E2BIG, "a state holds fewer than %" PRIu32 " registers",
+					UINT32_MAX);
 	cap = s->entries_cap ? s->entries_cap : 64;
 	while (cap < s->count + more)
 		cap *= 2;
-	p = realloc(s->entries, cap * sizeof(*s->entries));
+	p = realloc_part(s, KVMREG_STATE_IN_BLOCK_ENTRIES, s->entries,
+			 s->count * sizeof(*s->entries), cap * sizeof(*s->entries));
 	if (!p)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	s->entries = p;
@@ -135,7 +189,7 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 		     size_t size)
 {
 	struct kvmreg_state_entry *e;
-	size_t *slot;
+	uint32_t *slot;
 	int err;
 
 	if ((s->count + 1) * 2 > s->index_cap) {
@@ -160,7 +214,7 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 		e = &s->entries[s->count];
 		e->id = id;
 		e->offset = NO_VALUE;
-		*slot = ++s->count;
+		*slot = (uint32_t)++s->count;
 	}
 	if (!value) {
 		e->offset = NO_VALUE;
@@ -196,7 +250,7 @@ KVMREG_EXPORT int kvmreg_state_set(struct kvmreg_state *s, uint64_t id,
 KVMREG_EXPORT const void *kvmreg_state_get(const struct kvmreg_state *s,
 					   uint64_t id)
 {
-	const size_t *slot;
+	const uint32_t *slot;
 	const struct kvmreg_state_entry *e;
 
 	if (!s || !s->count)
@@ -324,7 +378,7 @@ int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 	while (!err && (n + 1) * 2 > s.index_cap)
 		err = grow_index(&s);
 	for (size_t i = 0; !err && i < n; i++) {
-		size_t *slot = index_slot(&s, ids[i]);
+		uint32_t *slot = index_slot(&s, ids[i]);
 
 		if (*slot) {
 			err = -EEXIST;
@@ -332,7 +386,7 @@ int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 		}
 		s.entries[s.count] = (struct kvmreg_state_entry){ ids[i],
 								  offsets[i] };
-		*slot = ++s.count;
+		*slot = (uint32_t)++s.count;
 	}
 	if (err) {
 		free(s.entries);
@@ -357,29 +411,26 @@ void kvmreg_state_layout_free(struct kvmreg_state_layout *l)
 int kvmreg_state_take_layout(struct kvmreg_state *s,
 			     const struct kvmreg_state_layout *l)
 {
-	struct kvmreg_state_entry *entries;
-	size_t *index;
-	int err = reserve_data(s, l->data_len);
+	size_t entries_bytes = (l->count + 1) * sizeof(*s->entries);
+	size_t index_bytes = l->index_cap * sizeof(*s->index);
+	uint8_t *block = malloc(entries_bytes + index_bytes + l->data_len + 1);
 
-	if (err)
-		return err;
-	entries = malloc((l->count + 1) * sizeof(*entries));
-	index = malloc(l->index_cap * sizeof(*index));
-	if (!entries || !index) {
-		free(entries);
-		free(index);
+	if (!block)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
-	}
-	memcpy(entries, l->entries, l->count * sizeof(*entries));
-	memcpy(index, l->index, l->index_cap * sizeof(*index));
-	free(s->entries);
-	free(s->index);
-	s->entries = entries;
+	kvmreg_state_empty(s);
+	s->block = block;
+	s->in_block = KVMREG_STATE_IN_BLOCK_ENTRIES | KVMREG_STATE_IN_BLOCK_INDEX |
+		      KVMREG_STATE_IN_BLOCK_DATA;
+	s->entries = (struct kvmreg_state_entry *)block;
+	s->index = (uint32_t *)(block + entries_bytes);
+	s->data = block + entries_bytes + index_bytes;
+	memcpy(s->entries, l->entries, l->count * sizeof(*s->entries));
+	memcpy(s->index, l->index, index_bytes);
 	s->entries_cap = l->count + 1;
 	s->count = l->count;
-	s->index = index;
 	s->index_cap = l->index_cap;
 	s->data_len = l->data_len;
+	s->data_cap = l->data_len + 1;
 	return 0;
 }
 /* A capture's allowed values (docs/migration.md): two states beside it. */

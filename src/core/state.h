@@ -9,6 +9,10 @@
 
 #include "kvmreg.h"
 
+#define KVMREG_STATE_IN_BLOCK_ENTRIES 1u
+#define KVMREG_STATE_IN_BLOCK_INDEX 2u
+#define KVMREG_STATE_IN_BLOCK_DATA 4u
+
 struct kvmreg_state_entry {
 	uint64_t id;
 	size_t offset;		/* into data; SIZE_MAX: no value (a capture) */
@@ -24,8 +28,14 @@ struct kvmreg_state {
 	uint8_t *data;
 	size_t data_len;
 	size_t data_cap;
-	size_t *index;		/* open addressing: entry index + 1, 0 empty */
+	uint32_t *index;	/* open addressing: entry index + 1, 0 empty */
 	size_t index_cap;	/* a power of two, at least twice count */
+	/* A state that took a plan's layout (kvmreg_save) has entries, index
+	 * and data in this one allocation; in_block says which of them are
+	 * still there (KVMREG_STATE_IN_BLOCK_*): one that must grow moves
+	 * out to an allocation of its own. */
+	void *block;
+	unsigned int in_block;
 	/* A capture's allowed values and masks (docs/migration.md): two
 	 * states with the same ids in the same order; NULL: none recorded. */
 	struct kvmreg_state *allowed;
@@ -49,7 +59,7 @@ int kvmreg_state_reserve(struct kvmreg_state *state, size_t n, size_t bytes);
 struct kvmreg_state_layout {
 	size_t count;
 	struct kvmreg_state_entry *entries;
-	size_t *index;
+	uint32_t *index;
 	size_t index_cap;
 	size_t data_len;
 };
@@ -59,9 +69,12 @@ int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 			     size_t n, size_t data_len,
 			     struct kvmreg_state_layout *out);
 void kvmreg_state_layout_free(struct kvmreg_state_layout *layout);
-/* state must be empty; its values are then uninitialized. */
+/* state must be empty; its values are then uninitialized. Entries, index
+ * and values take one allocation. */
 int kvmreg_state_take_layout(struct kvmreg_state *state,
 			     const struct kvmreg_state_layout *layout);
+/* Drop all entries and values of state, and their memory. */
+void kvmreg_state_empty(struct kvmreg_state *state);
 
 /* Whether the state has id, with or without a value. */
 int kvmreg_state_has(const struct kvmreg_state *state, uint64_t id);

@@ -157,9 +157,106 @@ TEST(foreign_state_is_refused_untouched)
 	kvmreg_scratch_destroy(&s);
 }
 
+/*
+ * A state read by a plan holds entries, index and values in one
+ * allocation: adding registers to it and replacing values moves each part
+ * out as it grows (run under ASan in the check builds).
+ */
+TEST(planned_state_grows_out_of_its_block)
+{
+	struct kvmreg_scratch a;
+	struct kvmreg_state *saved, *grown, *copy;
+	size_t n, half;
+	uint64_t *ids;
+
+	NEED_KVM();
+	saved = save_marked(&a, 0x7777888899990000ULL);
+	REQUIRE(saved != NULL, "%s", kvmreg_error());
+	n = kvmreg_state_count(saved);
+	REQUIRE(n >= 8, "only %zu registers saved", n);
+	half = n / 2;
+	ids = calloc(n + 1, sizeof(*ids));
+	for (size_t i = 0; i < n; i++)
+		kvmreg_state_at(saved, i, &ids[i], NULL);
+	grown = kvmreg_state_new(kvmreg_state_arch(saved));
+	REQUIRE(kvmreg_read(a.vcpu, ids, half, grown, NULL) == 0, "%s",
+		kvmreg_error());
+	/* the rest added, then every value replaced by the saved one */
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t i = pass ? 0 : half; i < n; i++)
+			REQUIRE(kvmreg_state_set(grown, ids[i],
+						 kvmreg_state_get(saved, ids[i]),
+						 kvmreg_id_size(ids[i])) == 0,
+				"%s", kvmreg_error());
+	EXPECT(kvmreg_state_count(grown) == n, "%zu registers, not %zu",
+	       kvmreg_state_count(grown), n);
+	EXPECT(t_state_differences(saved, grown, 1) == 0, "the grown state differs");
+	copy = kvmreg_state_dup(grown);
+	REQUIRE(copy != NULL, "%s", kvmreg_error());
+	EXPECT(t_state_differences(saved, copy, 1) == 0, "its copy differs");
+	kvmreg_state_free(copy);
+	kvmreg_state_free(grown);
+	kvmreg_state_free(saved);
+	free(ids);
+	kvmreg_scratch_destroy(&a);
+}
+
+/*
+ * A restore finds the process's plan by a hash of some of the state's ids
+ * and checks all of them as it takes the values: a state whose ids differ
+ * from a known plan's only where the hash does not look (two neighbours
+ * swapped: ids_hash() samples every n/32nd) must still be restored by
+ * its own plan, each value into its own register.
+ */
+TEST(restore_of_a_list_with_a_known_hash_uses_its_own_plan)
+{
+	struct kvmreg_scratch a, b, c;
+	struct kvmreg_state *saved, *swapped, *restored = NULL;
+	size_t n;
+
+	NEED_KVM();
+	saved = save_marked(&a, 0x2468ace013579bdfULL);
+	REQUIRE(saved != NULL, "%s", kvmreg_error());
+	n = kvmreg_state_count(saved);
+	REQUIRE(n >= 96, "only %zu registers: every id is hashed", n);
+	swapped = kvmreg_state_new(kvmreg_state_arch(saved));
+	for (size_t i = 0; i < n; i++) {
+		size_t from = i == 1 ? 2 : i == 2 ? 1 : i;
+		const void *v;
+		uint64_t id;
+
+		kvmreg_state_at(saved, from, &id, &v);
+		REQUIRE(kvmreg_state_set(swapped, id, v, kvmreg_id_size(id)) == 0,
+			"%s", kvmreg_error());
+	}
+	/* the plan of saved's ids, known to the process */
+	REQUIRE(kvmreg_scratch_create(0, &b) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_restore(b.vcpu, saved) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_scratch_create(0, &c) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_restore(c.vcpu, swapped) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(c.vcpu, &restored) == 0, "%s", kvmreg_error());
+	EXPECT(t_state_differences(saved, restored, 0) == 0,
+	       "the restored vCPU differs from the saved one");
+	/* and the handle's own plan again, for the other list */
+	REQUIRE(kvmreg_restore(c.vcpu, saved) == 0, "%s", kvmreg_error());
+	kvmreg_state_free(restored);
+	restored = NULL;
+	REQUIRE(kvmreg_save(c.vcpu, &restored) == 0, "%s", kvmreg_error());
+	EXPECT(t_state_differences(saved, restored, 0) == 0,
+	       "the vCPU restored again differs from the saved one");
+	kvmreg_state_free(restored);
+	kvmreg_state_free(swapped);
+	kvmreg_state_free(saved);
+	kvmreg_scratch_destroy(&a);
+	kvmreg_scratch_destroy(&b);
+	kvmreg_scratch_destroy(&c);
+}
+
 TEST_MAIN("state",
 	  CASE(restore_into_fresh_vcpu_round_trips),
 	  CASE(snapshot_bytes_restore_fresh),
 	  CASE(restore_order_follows_ranks),
 	  CASE(failed_restore_leaves_vcpu_as_it_was),
-	  CASE(foreign_state_is_refused_untouched))
+	  CASE(foreign_state_is_refused_untouched),
+	  CASE(planned_state_grows_out_of_its_block),
+	  CASE(restore_of_a_list_with_a_known_hash_uses_its_own_plan))

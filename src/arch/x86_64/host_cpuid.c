@@ -122,27 +122,46 @@ static void cpuid_value(const struct kvm_cpuid_entry2 *e, uint8_t *val)
 	memset(val + 20, 0, 32 - 20);
 }
 
-/* A hash of the leaves (function, index) of table t, in its order. */
+/* A hash of n leaves (function, index), in their order: one step each. */
+#define LEAVES_HASH_START(n) (0xcbf29ce484222325ULL ^ (n))
+static inline uint64_t leaves_hash_step(uint64_t h, uint64_t key)
+{
+	return (h ^ key) * 0x100000001b3ULL;
+}
+
+/* The hash of the leaves of table t. */
 static uint64_t cpuid_leaves(const struct kvm_cpuid2 *t)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ t->nent;
+	uint64_t h = LEAVES_HASH_START(t->nent);
 
 	for (uint32_t k = 0; k < t->nent; k++)
-		h = (h ^ cpuid_entry_key(&t->entries[k])) * 0x100000001b3ULL;
+		h = leaves_hash_step(h, cpuid_entry_key(&t->entries[k]));
 	return h;
 }
+
+/*
+ * A CPUID batch of a plan: the key of each id, and the hash of these
+ * leaves in this order -- that of a table that has exactly them, as the
+ * vCPU's has when the batch is a save of its list.
+ */
+struct cpuid_memo {
+	uint64_t leaves;
+	uint64_t keys[];
+};
 
 /*
  * A VMM that sets CPUID with its own KVM_SET_CPUID2 after the handle made
  * its list changes the leaves listed (and the MSRs that follow): every
  * save reads the table anyway, so it notices at no cost and the core
  * enumerates again (docs/perf.md). Values KVM updates at run time
- * (OSXSAVE, the APIC bit) are not leaves: they do not count.
+ * (OSXSAVE, the APIC bit) are not leaves: they do not count. known: the
+ * hash of the table just read where the caller knows it, else NULL.
  */
-static void cpuid_note_leaves(struct x86_data *d)
+static void cpuid_note_leaves(struct x86_data *d, const uint64_t *known)
 {
-	if (d->cpuid_listed_known &&
-	    cpuid_leaves(d->bufs->cpuid) != d->cpuid_listed)
+	if (!d->cpuid_listed_known)
+		return;
+	if ((known ? *known : cpuid_leaves(d->bufs->cpuid)) != d->cpuid_listed)
 		d->cpuid_changed = true;
 }
 
@@ -162,18 +181,43 @@ int kvmreg_x86_64_list_stale(struct kvmreg_vcpu *vcpu)
 	return stale;
 }
 
-/* The table's entries as registers; how many of ids it lacks. keys: the
+/*
+ * The common case of cpuid_get(): table t has exactly the batch's leaves,
+ * in the batch's order (a save of the handle's list). Then one pass copies
+ * the values and the leaves' hash is the memo's; false if t has others.
+ */
+static bool cpuid_get_in_order(const struct kvm_cpuid2 *t,
+			       const struct cpuid_memo *m, size_t n,
+			       uint8_t *const *vals, int *errs)
+{
+	if (t->nent != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (cpuid_entry_key(&t->entries[i]) != m->keys[i])
+			return false;
+		cpuid_value(&t->entries[i], vals[i]);
+	}
+	memset(errs, 0, n * sizeof(*errs));
+	return true;
+}
+
+/* The table's entries as registers; how many of ids it lacks. m: the
  * batch's memo, or NULL. */
 static int cpuid_get(struct kvmreg_vcpu *vcpu, struct x86_data *d, size_t n,
-		     const uint64_t *ids, const uint64_t *keys,
+		     const uint64_t *ids, const struct cpuid_memo *m,
 		     uint8_t *const *vals, int *errs)
 {
+	const uint64_t *keys = m ? m->keys : NULL;
 	uint32_t hint = 0;
 	int r = cpuid_read(vcpu, d, 0), missing = 0;
 
 	if (r < 0)
 		return r;
-	cpuid_note_leaves(d);
+	if (m && cpuid_get_in_order(d->bufs->cpuid, m, n, vals, errs)) {
+		cpuid_note_leaves(d, &m->leaves);
+		return 0;
+	}
+	cpuid_note_leaves(d, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct kvm_cpuid_entry2 *e = cpuid_find(d->bufs->cpuid,
 							cpuid_key(keys, ids, i),
@@ -213,17 +257,19 @@ static int cpuid_patch(struct kvm_cpuid2 *t, size_t n, const uint64_t *ids,
 
 	for (size_t i = 0; i < n; i++) {
 		struct kvm_cpuid_entry2 *e;
+		uint64_t key;
 
 		if (!cpuid_value_fits(vals[i])) {
 			errs[i] = -EINVAL;
 			refused++;
 			continue;
 		}
-		e = append_only ? NULL :
-				  cpuid_find(t, cpuid_key(keys, ids, i), &hint);
+		key = cpuid_key(keys, ids, i);
+		e = append_only ? NULL : cpuid_find(t, key, &hint);
 		if (!e) {
 			e = &t->entries[t->nent++];
-			cpuid_leaf(ids[i], &e->function, &e->index);
+			e->function = (uint32_t)key;
+			e->index = (uint32_t)(key >> 32);
 			memset(e->padding, 0, sizeof(e->padding));
 		}
 		memcpy(&e->eax, vals[i], 16);
@@ -308,16 +354,19 @@ static int cpuid_restore_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	return cpuid_send(vcpu, d, n, errs, r);
 }
 
-/* A CPUID batch: the key of each id. */
-static uint64_t *cpuid_memo_make(size_t n, const uint64_t *ids)
+static struct cpuid_memo *cpuid_memo_make(size_t n, const uint64_t *ids)
 {
-	uint64_t *keys = malloc((n + 1) * sizeof(*keys));
+	struct cpuid_memo *m = malloc(sizeof(*m) + (n + 1) * sizeof(m->keys[0]));
 
-	for (size_t i = 0; keys && i < n; i++)
-		keys[i] = cpuid_id_key(ids[i]);
-	return keys;
+	if (!m)
+		return NULL;
+	m->leaves = LEAVES_HASH_START(n);
+	for (size_t i = 0; i < n; i++) {
+		m->keys[i] = cpuid_id_key(ids[i]);
+		m->leaves = leaves_hash_step(m->leaves, m->keys[i]);
+	}
+	return m;
 }
-
 
 int kvmreg_x86_list_cpuid(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  struct kvmreg_idvec *out,
@@ -369,11 +418,12 @@ int kvmreg_x86_cpuid_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			   const uint64_t *ids, uint8_t *const *vals,
 			   int *errs, const void *memo)
 {
-	const uint64_t *keys = memo;
+	const struct cpuid_memo *m = memo;
+	const uint64_t *keys = m ? m->keys : NULL;
 
 	switch (mode) {
 	case KVMREG_BATCH_GET:
-		return cpuid_get(vcpu, d, n, ids, keys, vals, errs);
+		return cpuid_get(vcpu, d, n, ids, m, vals, errs);
 	case KVMREG_BATCH_SET:
 		return cpuid_set(vcpu, d, n, ids, keys,
 				 (const uint8_t *const *)vals, errs);

@@ -116,38 +116,38 @@ static int msr_io(struct kvmreg_vcpu *vcpu, struct x86_data *d, bool set,
 }
 
 /*
- * An MSR batch of up to MSR_BATCH: its indexes. While every MSR is taken,
- * one call does it; after a refusal, msr_io() goes on from there, as it
- * would have.
+ * An MSR batch of up to MSR_BATCH: the kvm_msrs the ioctl takes, indexes
+ * filled in and data zero, so a call copies it into the thread's buffer in
+ * one memcpy and only moves the values. While every MSR is taken, one call
+ * does it; after a refusal, msr_io() goes on from there, as it would have.
  */
-static uint32_t *msr_memo_make(size_t n, const uint64_t *ids)
+static struct kvm_msrs *msr_memo_make(size_t n, const uint64_t *ids)
 {
-	uint32_t *index;
+	struct kvm_msrs *m;
 
 	if (n > MSR_BATCH)
 		return NULL;
-	index = malloc((n + 1) * sizeof(*index));
-	for (size_t i = 0; index && i < n; i++)
-		index[i] = (uint32_t)ids[i];
-	return index;
+	m = calloc(1, sizeof(*m) + (n + 1) * sizeof(m->entries[0]));
+	if (!m)
+		return NULL;
+	m->nmsrs = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		m->entries[i].index = (uint32_t)ids[i];
+	return m;
 }
 
 static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-		       const uint32_t *index, bool set, size_t n,
+		       const struct kvm_msrs *memo, bool set, size_t n,
 		       const uint64_t *ids, uint8_t *const *vals, int *errs)
 {
 	struct kvm_msrs *msrs = d->bufs->msrs;
 	size_t done;
 	int r;
 
-	msrs->nmsrs = (uint32_t)n;
-	msrs->pad = 0;
-	for (size_t i = 0; i < n; i++) {
-		msrs->entries[i].index = index[i];
-		msrs->entries[i].reserved = 0;
-		if (set)
+	memcpy(msrs, memo, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
+	if (set)
+		for (size_t i = 0; i < n; i++)
 			memcpy(&msrs->entries[i].data, vals[i], 8);
-	}
 	r = kvmreg_vcpu_ioctl(vcpu, set ? KVM_SET_MSRS : KVM_GET_MSRS, msrs);
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++)
@@ -155,8 +155,9 @@ static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		return (int)n;
 	}
 	done = (size_t)r < n ? (size_t)r : n;
-	for (size_t i = 0; !set && i < done; i++)
-		memcpy(vals[i], &msrs->entries[i].data, 8);
+	if (!set)
+		for (size_t i = 0; i < done; i++)
+			memcpy(vals[i], &msrs->entries[i].data, 8);
 	memset(errs, 0, done * sizeof(*errs));
 	if (done == n)
 		return 0;
