@@ -147,6 +147,15 @@ struct kvmreg_arch_driver {
 
 	/* --- access (host arch only; NULL: ONE_REG for every id) --- */
 	const struct kvmreg_group_ops *groups;
+	/*
+	 * Whether the kernel's code shows that a write of value to id it
+	 * refused with err leaves the register holding value (riscv64: an
+	 * OFF write to timer.state fails when the timer is off already). The
+	 * core forgives such a refusal without reading the register back,
+	 * which a refusal otherwise costs (a vCPU ioctl, and a batch of
+	 * writes cut in two). NULL: every refusal is read back.
+	 */
+	int (*refusal_keeps_value)(uint64_t id, const uint8_t *value, int err);
 
 	/* --- restore --- */
 

@@ -106,12 +106,19 @@ static int run_in_order(struct kvmreg_vcpu *vcpu, enum kvmreg_batch_mode mode,
 void kvmreg_forgive_refusals(struct kvmreg_vcpu *vcpu, const uint64_t *ids,
 			     size_t n, const uint8_t *const *vals, int *errs)
 {
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+
 	for (size_t i = 0; i < n; i++) {
 		uint8_t now[256];
 		int rerr = 0;
 
 		if (!errs[i])
 			continue;
+		if (d->refusal_keeps_value &&
+		    d->refusal_keeps_value(ids[i], vals[i], errs[i])) {
+			errs[i] = 0;
+			continue;
+		}
 		access_one(vcpu, 0, ids[i], now, &rerr);
 		if (!rerr && !memcmp(now, vals[i], kvmreg_size_of(ids[i])))
 			errs[i] = 0;

@@ -6,6 +6,7 @@
  * register, where the kernel has the series of kernel/batch/.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,25 +25,40 @@
 /* vcpu->one_reg_batch: 0 not asked yet, < 0 not in use, else the kernel's
  * maximum entries per call. The kernel's answer is kept apart from the
  * user's switch so that turning the batch back on needs no new probe. */
+/*
+ * What the kernel answered, once per process: a kernel's capabilities and
+ * ioctls cannot change while the process holds a vCPU fd, and so a
+ * snapshot restore's new handle asks nothing. 0: not asked yet (or no fd
+ * to ask); else the most entries a call takes, or -1 for no batch.
+ */
+static _Atomic long kernel_batch_max;
+
 void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu)
 {
 	const char *env = getenv("KVMREG_ONE_REG_BATCH");
 	int fd = vcpu->vm_fd >= 0 ? vcpu->vm_fd : vcpu->kvm_fd;
-	int max = fd >= 0 ? ioctl(fd, CHECK_EXTENSION, KVMREG_CAP_ONE_REG_BATCH) : -1;
+	long max = atomic_load_explicit(&kernel_batch_max, memory_order_relaxed);
 
-	/*
-	 * The capability and ioctl numbers are the series' own until a kernel
-	 * release fixes them: make sure the ioctl is the batch before using
-	 * it. An empty batch does nothing and zeroes nr_done and error.
-	 */
-	if (max > 0) {
-		struct kvmreg_one_reg_batch empty = {
-			.nr_done = UINT32_MAX, .error = UINT32_MAX,
-		};
+	if (!max && fd >= 0) {
+		max = ioctl(fd, CHECK_EXTENSION, KVMREG_CAP_ONE_REG_BATCH);
+		/*
+		 * The capability and ioctl numbers are the series' own until a
+		 * kernel release fixes them: make sure the ioctl is the batch
+		 * before using it. An empty batch does nothing and zeroes
+		 * nr_done and error.
+		 */
+		if (max > 0) {
+			struct kvmreg_one_reg_batch empty = {
+				.nr_done = UINT32_MAX, .error = UINT32_MAX,
+			};
 
-		if (kvmreg_vcpu_ioctl(vcpu, GET_BATCH, &empty) != 0 ||
-		    empty.nr_done != 0 || empty.error != 0)
-			max = -1;
+			if (kvmreg_vcpu_ioctl(vcpu, GET_BATCH, &empty) != 0 ||
+			    empty.nr_done != 0 || empty.error != 0)
+				max = -1;
+		}
+		max = max > 0 ? max : -1;
+		atomic_store_explicit(&kernel_batch_max, max,
+				      memory_order_relaxed);
 	}
 	vcpu->one_reg_batch_max = max > 0 ? max : -1;
 	vcpu->one_reg_batch = env && !strcmp(env, "0") ? -1 :

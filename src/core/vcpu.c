@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,18 +16,58 @@
 #include "internal.h"
 #include "one_reg_batch.h"
 
-/* What fd is, for a message: "/dev/null", "anon_inode:kvm-vm", ... */
-static void describe_fd(int fd, char *buf, size_t len)
+/* What fd is, for a message: "/dev/null", "anon_inode:kvm-vm", ...;
+ * whether /proc could say. */
+static bool describe_fd(int fd, char *buf, size_t len)
 {
 	char link[64];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, buf, len - 1);
-	if (n < 0)
+	if (n < 0) {
 		snprintf(buf, len, "unknown (no /proc)");
-	else
-		buf[n] = '\0';
+		return false;
+	}
+	buf[n] = '\0';
+	return true;
+}
+
+/*
+ * An ioctl KVM refuses at the door: kvm_vcpu_ioctl() answers -EIO when the
+ * vCPU's VM belongs to another process (or is dead), and then -EINVAL for
+ * any ioctl whose type is not KVMIO, before it takes the vCPU's mutex or
+ * loads it. Sent only to a file /proc names a KVM vCPU.
+ */
+#define NOT_A_KVM_IOCTL _IO(0, 0)
+
+/*
+ * The cheap check of a vCPU fd, where /proc names the file: KVM names a
+ * vCPU's file "anon_inode:kvm-vcpu:<id>". The ioctls of check_fd() all
+ * reach the vCPU's own code, which on x86 loads the vCPU (and
+ * KVM_GET_MP_STATE takes a pending INIT): three of the most expensive
+ * ioctls there are, for every snapshot restore's new handle. 1: a vCPU
+ * this process's KVM serves; 0: not one (check_fd says what it is); -1:
+ * no /proc, or a kernel that answers otherwise (check_fd decides).
+ */
+static int vcpu_fd_by_name(int fd, char *what, size_t len, int *foreign)
+{
+	*foreign = 0;
+	if (!describe_fd(fd, what, len))
+		return -1;
+	if (strncmp(what, "anon_inode:kvm-vcpu:", 20))
+		return 0;
+	if (ioctl(fd, NOT_A_KVM_IOCTL, 0) < 0 && errno == EINVAL)
+		return 1;
+	*foreign = errno == EIO;
+	return *foreign ? 0 : -1;
+}
+
+static int foreign_vcpu(const char *argument, int fd, const char *what)
+{
+	return kvmreg_set_error(-EINVAL,
+				"kvmreg_vcpu_attach: %s %d (%s) is a vCPU KVM will not serve this process (its VM belongs to another process, or is dead)",
+				argument, fd, what);
 }
 
 /*
@@ -35,21 +76,26 @@ static void describe_fd(int fd, char *buf, size_t len)
  * is, instead of failing later as a strange register error.
  * KVM_GET_API_VERSION answers only on /dev/kvm; KVM_CHECK_EXTENSION on
  * /dev/kvm and VM fds; KVM_GET_MP_STATE only on a vCPU fd, and KVM answers
- * -EIO there when the VM belongs to another process.
+ * -EIO there when the VM belongs to another process. Where /proc names the
+ * files, a vCPU fd is checked by name instead (vcpu_fd_by_name).
  */
 static int check_fd(const char *argument, int fd, int expect)
 {
 	char what[128];
-	int api, ext, mp;
+	int api, ext, mp, foreign;
 
 	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
 		return kvmreg_set_error(-EBADF,
 					"kvmreg_vcpu_attach: %s %d is not open (no file descriptor of this process)",
 					argument, fd);
+	if (expect == 2 && vcpu_fd_by_name(fd, what, sizeof(what), &foreign) == 1)
+		return 0;
+	if (expect == 2 && foreign)
+		return foreign_vcpu(argument, fd, what);
 	api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	ext = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
 	if (expect == 0 && api >= 0)
 		return 0;
+	ext = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
 	if (expect == 1 && api < 0 && ext >= 0)
 		return 0;
 	if (expect == 2 && api < 0 && ext < 0) {
@@ -60,9 +106,7 @@ static int check_fd(const char *argument, int fd, int expect)
 			return 0;
 		if (errno == EIO) {
 			describe_fd(fd, what, sizeof(what));
-			return kvmreg_set_error(-EINVAL,
-						"kvmreg_vcpu_attach: %s %d (%s) is a vCPU KVM will not serve this process (its VM belongs to another process, or is dead)",
-						argument, fd, what);
+			return foreign_vcpu(argument, fd, what);
 		}
 	}
 	describe_fd(fd, what, sizeof(what));

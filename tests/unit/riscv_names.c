@@ -6,6 +6,7 @@
  * driver owes (round trips over every known id, unique names, ...) is
  * tests/unit/driver_properties.c's.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 
@@ -728,6 +729,29 @@ TEST(fallback_features_rejected)
 	}
 }
 
+/*
+ * The one refusal KVM's code shows to leave the value written: an OFF
+ * write to timer.state when the timer is off (-EINVAL from
+ * kvm_riscv_vcpu_timer_cancel). Any other id, value or errno is read back.
+ */
+TEST(refusal_keeps_value_only_for_timer_off)
+{
+	const struct kvmreg_arch_driver *d = &kvmreg_arch_riscv64;
+	uint64_t off = 0, on = 1;
+	uint64_t state = 0x8030000004000003ULL;		/* timer.state */
+	uint64_t compare = 0x8030000004000002ULL;	/* timer.compare */
+
+	REQUIRE(d->refusal_keeps_value, "hook");
+	EXPECT(d->refusal_keeps_value(state, (const uint8_t *)&off, -EINVAL),
+	       "timer.state OFF refused with EINVAL: the timer is off");
+	EXPECT(!d->refusal_keeps_value(state, (const uint8_t *)&on, -EINVAL),
+	       "timer.state ON refused: read back");
+	EXPECT(!d->refusal_keeps_value(state, (const uint8_t *)&off, -EBUSY),
+	       "another errno: read back");
+	EXPECT(!d->refusal_keeps_value(compare, (const uint8_t *)&off, -EINVAL),
+	       "another register: read back");
+}
+
 TEST_MAIN("riscv_names",
 	  CASE(hand_computed_ids),
 	  CASE(known_ids_have_every_vector_size),
@@ -741,5 +765,6 @@ TEST_MAIN("riscv_names",
 	  CASE(arch_names_and_unique_short_names),
 	  CASE(groups_and_volatile),
 	  CASE(restore_order),
+	  CASE(refusal_keeps_value_only_for_timer_off),
 	  CASE(fallback_tables),
 	  CASE(fallback_features_rejected))

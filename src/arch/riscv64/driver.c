@@ -1169,6 +1169,26 @@ static const char *rv_restore_reason(uint64_t id)
 	}
 }
 
+/*
+ * timer.state OFF cancels the timer, and kvm_riscv_vcpu_timer_cancel()
+ * answers -EINVAL when it was not armed (next_set clear) or not set up:
+ * then timer.state reads OFF, the value written. A restore of a vCPU whose
+ * timer is off (every fresh vCPU's is) writes exactly that, last of its
+ * ONE_REG registers (vcpu_timer.c, Linux 6.1 to 7.2).
+ */
+#define RV_TIMER_STATE	(KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_TIMER | \
+			 KVM_REG_RISCV_TIMER_REG(state))
+
+static int rv_refusal_keeps_value(uint64_t id, const uint8_t *value, int err)
+{
+	uint64_t state;
+
+	if (id != RV_TIMER_STATE || err != -EINVAL)
+		return 0;
+	memcpy(&state, value, 8);
+	return state == KVM_RISCV_TIMER_STATE_OFF;
+}
+
 #if defined(__riscv) && __riscv_xlen == 64
 int kvmreg_riscv64_vcpu_setup(struct kvmreg_scratch *scratch,
 			      unsigned int flags);
@@ -1213,6 +1233,7 @@ const struct kvmreg_arch_driver kvmreg_arch_riscv64 = {
 	.restore_rank = rv_restore_rank,
 	.restore_reason = rv_restore_reason,
 	.list_changed_by = rv_list_changed_by,
+	.refusal_keeps_value = rv_refusal_keeps_value,
 	.vcpu_setup = RV_VCPU_SETUP,
 	.features = &kvmreg_riscv64_features,
 	.capture_allowed = RV_CAPTURE_ALLOWED,
