@@ -57,7 +57,9 @@ static int vcpu_fd_by_name(int fd, char *what, size_t len, int *foreign)
 		return -1;
 	if (strncmp(what, "anon_inode:kvm-vcpu:", 20))
 		return 0;
-	if (ioctl(fd, NOT_A_KVM_IOCTL, 0) < 0 && errno == EINVAL)
+	if (ioctl(fd, NOT_A_KVM_IOCTL, 0) >= 0)
+		return -1;
+	if (errno == EINVAL)
 		return 1;
 	*foreign = errno == EIO;
 	return *foreign ? 0 : -1;
