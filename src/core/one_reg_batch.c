@@ -22,9 +22,6 @@
 			struct kvmreg_one_reg_batch)
 #define CHECK_EXTENSION _IO(KVMREG_KVMIO, KVMREG_CHECK_EXTENSION_NR)
 
-/* vcpu->one_reg_batch: 0 not asked yet, < 0 not in use, else the kernel's
- * maximum entries per call. The kernel's answer is kept apart from the
- * user's switch so that turning the batch back on needs no new probe. */
 /*
  * What the kernel answered, once per process: a kernel's capabilities and
  * ioctls cannot change while the process holds a vCPU fd, and so a
@@ -33,6 +30,9 @@
  */
 static _Atomic long kernel_batch_max;
 
+/* vcpu->one_reg_batch: 0 not asked yet, < 0 not in use, else the kernel's
+ * maximum entries per call. The kernel's answer is kept apart from the
+ * user's switch so that turning the batch back on needs no new probe. */
 void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu)
 {
 	const char *env = getenv("KVMREG_ONE_REG_BATCH");

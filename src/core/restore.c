@@ -274,10 +274,10 @@ static int segment_failure(const struct kvmreg_plan *plan, const int *errs,
  * same values give the same list, and a VMM that restores the state it
  * just saved keeps its list (one KVM_GET_REG_LIST less at the next save).
  */
-static int list_change_of(const struct kvmreg_vcpu *vcpu,
-			  const struct kvmreg_plan *plan, int failed,
-			  uint8_t *const *vals, uint8_t *const *before,
-			  const int *before_errs)
+static int restore_list_change(const struct kvmreg_vcpu *vcpu,
+			       const struct kvmreg_plan *plan, int failed,
+			       uint8_t *const *vals, uint8_t *const *before,
+			       const int *before_errs)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
 	int change = KVMREG_LIST_KEPT;
@@ -343,24 +343,21 @@ static struct kvmreg_plan *restore_plan(struct kvmreg_vcpu *vcpu,
 	int again;
 
 	*vals = NULL;
-	if (!plan)
-		return NULL;
-	*err = kvmreg_plan_call_arrays(plan, vals, errs);
-	if (!*err)
-		*err = state_values(state, plan, *vals);
-	if (*err <= 0)
-		return plan;
-	kvmreg_plan_put(plan);
-	free(*vals);
-	*vals = NULL;
-	plan = kvmreg_plan_again(vcpu, &vcpu->restore_plan, KVMREG_PLAN_RESTORE,
-				 ids, stride, n, &again);
-	if (!plan)
-		return NULL;
-	*err = kvmreg_plan_call_arrays(plan, vals, errs);
-	if (!*err)
-		*err = state_values(state, plan, *vals);
-	return plan;
+	for (int exact = 0; plan; exact++) {
+		*err = kvmreg_plan_call_arrays(plan, vals, errs);
+		if (!*err)
+			*err = state_values(state, plan, *vals);
+		/* An exact plan always has the state's ids. */
+		if (*err <= 0 || exact)
+			return plan;
+		kvmreg_plan_put(plan);
+		free(*vals);
+		*vals = NULL;
+		plan = kvmreg_plan_again(vcpu, &vcpu->restore_plan,
+					 KVMREG_PLAN_RESTORE, ids, stride, n,
+					 &again);
+	}
+	return NULL;
 }
 
 /*
@@ -425,8 +422,9 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 				errs[pos] = -EIO;
 		err = segment_failure(plan, errs, first, end);
 	}
-	kvmreg_vcpu_list_written(vcpu, list_change_of(vcpu, plan, err != 0, vals,
-							before, before_errs));
+	kvmreg_vcpu_list_written(vcpu, restore_list_change(vcpu, plan, err != 0,
+							     vals, before,
+							     before_errs));
 	if (err && keep_rollback && before) {
 		char message[512], name[128];
 		size_t lost, first;
