@@ -163,10 +163,11 @@ struct kvmreg_vcpu;
  * /dev/kvm descriptor of its own (a close-on-exec duplicate of kvm_fd, or
  * opened) that it keeps open for the life of the process, so the module
  * those facts come from stays loaded.
- * Each fd is checked with an ioctl that changes nothing (KVM_GET_MP_STATE
- * on vcpu_fd): -EBADF for one that is not open, -EINVAL for one that is not
- * what its name says, or a vCPU of another process's VM, with a message
- * saying what the fd is (/dev/null, a KVM VM fd, ...).
+ * Each fd is checked with an ioctl that changes nothing and loads no vCPU
+ * (on vcpu_fd one whose argument KVM cannot copy in: only a vCPU fd of this
+ * process answers EFAULT): -EBADF for one that is not open, -EINVAL for one
+ * that is not what its name says, or a vCPU of another process's VM, with a
+ * message saying what the fd is (/dev/null, a KVM VM fd, ...).
  */
 int kvmreg_vcpu_attach(int kvm_fd, int vm_fd, int vcpu_fd,
 		       struct kvmreg_vcpu **out);

@@ -70,6 +70,25 @@ struct kvmreg_group_ops {
 		     enum kvmreg_batch_mode mode, size_t n, const uint64_t *ids,
 		     uint8_t *const *vals, int *errs, const void *memo);
 	/*
+	 * Optional: the struct the batch's ioctl takes, laid out with the
+	 * batch's values in it (x86: kvm_regs, a kvm_msrs of the MSRs), so
+	 * that a READ plan puts that struct in the state and a save reads
+	 * into it with no copy (src/core/plan.c). Fills offsets[i], where
+	 * the value of ids[i] starts in it, and returns its size; 0 where
+	 * the batch is not one whole struct (then offsets is the core's).
+	 */
+	size_t (*image_layout)(uint32_t group, size_t n, const uint64_t *ids,
+			       const void *memo, size_t *offsets);
+	/*
+	 * With image_layout: the batch's ioctl on image, a struct it laid
+	 * out. KVMREG_BATCH_GET writes what is not a value (headers, MSR
+	 * indexes), then reads into it. 0: every register done; nonzero:
+	 * not all were, and the core does the batch again with batch().
+	 */
+	int (*image_io)(struct kvmreg_vcpu *vcpu, uint32_t group,
+			enum kvmreg_batch_mode mode, size_t n, uint8_t *image,
+			const void *memo);
+	/*
 	 * Nonzero if set() applies the group's registers one after another in
 	 * the order given (KVM_SET_MSRS), so registers of successive restore
 	 * ranks may share one call. NULL: no group does.

@@ -188,18 +188,16 @@ int kvmreg_read_planned(struct kvmreg_vcpu *vcpu,
 	int *errs, err;
 	size_t failed;
 
-	if (!plan->layout.count || kvmreg_state_count(state))
+	if (!plan->layout || kvmreg_state_count(state))
 		return 1;
 	err = kvmreg_plan_call_arrays(plan, &vals, &errs);
 	if (!err)
-		err = kvmreg_state_take_layout(state, &plan->layout);
+		err = kvmreg_state_take_layout(state, plan->layout);
 	if (err) {
 		free(vals);
 		return err;
 	}
-	kvmreg_plan_point(plan, state->data, vals);
-	failed = kvmreg_plan_run(vcpu, plan, 0, plan->batches,
-				 KVMREG_BATCH_GET, 0, vals, errs);
+	failed = kvmreg_plan_read_into(vcpu, plan, state->data, vals, errs);
 	free(vals);
 	if (!failed)
 		return 0;

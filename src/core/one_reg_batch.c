@@ -35,7 +35,7 @@ static _Atomic long kernel_batch_max;
  * user's switch so that turning the batch back on needs no new probe. */
 void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu)
 {
-	const char *env = getenv("KVMREG_ONE_REG_BATCH");
+	const char *env;
 	int fd = vcpu->vm_fd >= 0 ? vcpu->vm_fd : vcpu->kvm_fd;
 	long max = atomic_load_explicit(&kernel_batch_max, memory_order_relaxed);
 
@@ -61,8 +61,12 @@ void kvmreg_one_reg_batch_probe(struct kvmreg_vcpu *vcpu)
 				      memory_order_relaxed);
 	}
 	vcpu->one_reg_batch_max = max > 0 ? max : -1;
-	vcpu->one_reg_batch = env && !strcmp(env, "0") ? -1 :
-			      vcpu->one_reg_batch_max;
+	vcpu->one_reg_batch = vcpu->one_reg_batch_max;
+	/* asked only where there is a batch to turn off: a walk over the
+	 * environment is no small part of a new handle's cost */
+	env = max > 0 ? getenv("KVMREG_ONE_REG_BATCH") : NULL;
+	if (env && !strcmp(env, "0"))
+		vcpu->one_reg_batch = -1;
 }
 
 int kvmreg_one_reg_batch_on(const struct kvmreg_vcpu *vcpu)

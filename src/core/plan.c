@@ -41,7 +41,8 @@ static void plan_free(struct kvmreg_plan *p)
 	free(p->segment_end);
 	free(p->step);
 	free(p->offset);
-	kvmreg_state_layout_free(&p->layout);
+	kvmreg_state_layout_put(p->layout);
+	kvmreg_state_layout_put(atomic_load(&p->restores_layout));
 	free(p);
 }
 
@@ -176,6 +177,65 @@ static size_t rank_segment_end(const struct kvmreg_plan *p, const int *rank,
 	return end;
 }
 
+/*
+ * A READ plan's values: each batch whose ioctl struct the driver can lay
+ * its values out in (group_ops.image_layout) gets that struct in the
+ * state, the values at their places in it, so a save hands the kernel
+ * the state itself; the other batches' values are packed between.
+ */
+static void place_images(struct kvmreg_plan *p)
+{
+	const struct kvmreg_group_ops *g = p->driver->groups;
+	size_t at = 0;
+
+	for (size_t b = 0; b < p->batches; b++) {
+		struct kvmreg_plan_batch *bp = &p->batch[b];
+		size_t pos = bp->first, count = bp[1].first - pos, image = 0;
+
+		bp->image = KVMREG_PLAN_NO_IMAGE;
+		if (bp->group && g && g->image_layout)
+			image = g->image_layout(bp->group, count, p->ids + pos,
+						bp->memo, p->offset + pos);
+		if (image) {
+			/* 8-aligned, as the kernel's structs are */
+			at = (at + 7) & ~(size_t)7;
+			bp->image = at;
+			for (size_t i = pos; i < pos + count; i++)
+				p->offset[i] += at;
+			at += image;
+			continue;
+		}
+		for (size_t i = pos; i < pos + count; i++) {
+			p->offset[i] = at;
+			at += kvmreg_size_of(p->ids[i]);
+		}
+	}
+	p->value_bytes = at;
+}
+
+static uint64_t ids_hash(const void *ids, size_t stride, size_t n);
+
+/* The layout's table of the structs place_images put in the values. */
+static int layout_images(struct kvmreg_plan *p)
+{
+	struct kvmreg_state_layout *l = p->layout;
+
+	for (size_t b = 0; b < p->batches; b++) {
+		const struct kvmreg_plan_batch *bp = &p->batch[b];
+		struct kvmreg_state_image *images;
+
+		if (bp->image == KVMREG_PLAN_NO_IMAGE)
+			continue;
+		images = realloc(l->images, (l->image_count + 1) * sizeof(*images));
+		if (!images)
+			return -ENOMEM;
+		l->images = images;
+		l->images[l->image_count++] = (struct kvmreg_state_image){
+			bp->group, bp->image };
+	}
+	return 0;
+}
+
 static struct kvmreg_plan *plan_make(struct kvmreg_vcpu *vcpu,
 				     enum kvmreg_plan_kind kind,
 				     const void *ids, size_t stride, size_t n)
@@ -245,6 +305,8 @@ static struct kvmreg_plan *plan_make(struct kvmreg_vcpu *vcpu,
 				vcpu, bp->group, bp[1].first - bp->first,
 				p->ids + bp->first);
 	}
+	if (kind == KVMREG_PLAN_READ)
+		place_images(p);
 	if (kind == KVMREG_PLAN_READ && n) {
 		/* A state of these ids: entries in key order, each value where
 		 * its position puts it. */
@@ -256,6 +318,12 @@ static struct kvmreg_plan *plan_make(struct kvmreg_vcpu *vcpu,
 		err = kvmreg_state_layout_make(p->key, by_key, n, p->value_bytes,
 					       &p->layout);
 		if (err && err != -EEXIST)
+			goto out;
+		if (!err) {
+			p->layout->ids_hash = ids_hash(p->key, sizeof(*p->key), n);
+			err = layout_images(p);
+		}
+		if (err)
 			goto out;
 	}
 	err = 0;
@@ -285,6 +353,9 @@ out:
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kvmreg_plan *cache[PLAN_CACHE];
+/* cache[i]->hash, beside the pointers: a lookup reads one cache line
+ * where it would read each plan's */
+static uint64_t cache_hash[PLAN_CACHE];
 static unsigned int cache_next;
 
 /* A hash of n and at most 32 ids spread over the list: enough to tell the
@@ -332,6 +403,8 @@ static struct kvmreg_plan *cache_find(const struct kvmreg_arch_driver *d,
 	for (size_t i = 0; i < PLAN_CACHE; i++) {
 		struct kvmreg_plan *p = cache[i];
 
+		if (cache_hash[i] != hash)
+			continue;
 		if (p && p->hash == hash && p->n == n && p->kind == kind &&
 		    p->driver == d && (!ids || same_ids(p->key, ids, stride, n))) {
 			atomic_fetch_add(&p->refs, 1);
@@ -367,6 +440,7 @@ struct kvmreg_plan *kvmreg_plan_get(struct kvmreg_vcpu *vcpu,
 	if (!known) {
 		evicted = cache[cache_next];
 		cache[cache_next] = p;
+		cache_hash[cache_next] = hash;
 		cache_next = (cache_next + 1) % PLAN_CACHE;
 		atomic_fetch_add(&p->refs, 1);	/* the cache's */
 	}
@@ -404,7 +478,8 @@ struct kvmreg_plan *kvmreg_plan_again(struct kvmreg_vcpu *vcpu,
 struct kvmreg_plan *kvmreg_plan_likely(struct kvmreg_vcpu *vcpu,
 				       struct kvmreg_plan **last,
 				       enum kvmreg_plan_kind kind,
-				       const void *ids, size_t stride, size_t n)
+				       const void *ids, size_t stride, size_t n,
+				       const uint64_t *known_hash)
 {
 	struct kvmreg_plan *p = *last;
 	uint64_t hash;
@@ -412,7 +487,7 @@ struct kvmreg_plan *kvmreg_plan_likely(struct kvmreg_vcpu *vcpu,
 
 	if (n < PLAN_MIN_CACHED)
 		return kvmreg_plan_get(vcpu, kind, ids, stride, n);
-	hash = ids_hash(ids, stride, n);
+	hash = known_hash ? *known_hash : ids_hash(ids, stride, n);
 	if (p && p->hash == hash && p->n == n && p->kind == kind &&
 	    p->driver == vcpu->driver) {
 		atomic_fetch_add(&p->refs, 1);
@@ -540,6 +615,40 @@ size_t kvmreg_plan_run(struct kvmreg_vcpu *vcpu,
 				errs[i] = r;
 			failed += errs[i] != 0;
 		}
+	}
+	return failed;
+}
+
+size_t kvmreg_plan_read_into(struct kvmreg_vcpu *vcpu,
+			     const struct kvmreg_plan *p, uint8_t *base,
+			     uint8_t **vals, int *errs)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+	size_t failed = 0, b = 0;
+
+	while (b < p->batches) {
+		const struct kvmreg_plan_batch *bp = &p->batch[b];
+		size_t end = b;
+
+		if (bp->image != KVMREG_PLAN_NO_IMAGE &&
+		    !g->image_io(vcpu, bp->group, KVMREG_BATCH_GET,
+				 bp[1].first - bp->first, base + bp->image,
+				 bp->memo)) {
+			b++;
+			continue;
+		}
+		/* A run of batches read the usual way (a batch ONE_REG call
+		 * may take several); an image the kernel did not fill goes
+		 * the usual way too. */
+		do
+			end++;
+		while (end < p->batches &&
+		       p->batch[end].image == KVMREG_PLAN_NO_IMAGE);
+		for (size_t pos = bp->first; pos < p->batch[end].first; pos++)
+			vals[pos] = base + p->offset[pos];
+		failed += kvmreg_plan_run(vcpu, p, b, end, KVMREG_BATCH_GET, 0,
+					  vals, errs);
+		b = end;
 	}
 	return failed;
 }

@@ -40,7 +40,13 @@ struct kvmreg_plan_batch {
 	size_t first;		/* first position; batch[batches].first = n */
 	uint32_t group;		/* ioctl group; 0: one ONE_REG id */
 	void *memo;		/* the driver's (group_ops.prepare) */
+	/* READ plan: where the struct the batch's ioctl takes starts in a
+	 * state of the plan's layout, its values at their places in it
+	 * (group_ops.image_layout); NO_IMAGE: the values are packed. */
+	size_t image;
 };
+
+#define KVMREG_PLAN_NO_IMAGE SIZE_MAX
 
 struct kvmreg_plan {
 	enum kvmreg_plan_kind kind;
@@ -57,16 +63,23 @@ struct kvmreg_plan {
 	/* The widest change a write of these ids makes to the register list
 	 * (arch driver's list_changed_by). */
 	int list_change;
-	/* Values by position, packed: offset[pos] into value_bytes. A READ
-	 * plan's state layout puts them there (each batch's values
-	 * contiguous, as the driver copies them fastest); a RESTORE plan
-	 * reads the rollback values there. */
+	/* Values by position: offset[pos] into value_bytes. Packed, each
+	 * batch's values contiguous, as the driver copies them fastest; a
+	 * READ plan's batch with an image has them where the kernel's struct
+	 * has them instead. A READ plan's state layout puts them there; a
+	 * RESTORE plan reads the rollback values there. */
 	size_t *offset;
 	size_t value_bytes;
 	/* READ plan of distinct ids: the layout of a state of them, entries
-	 * in key order (kvmreg_save, kvmreg_read into an empty state).
-	 * count 0: none (an id repeats). */
-	struct kvmreg_state_layout layout;
+	 * in key order, lent to every state a save makes (kvmreg_save,
+	 * kvmreg_read into an empty state). NULL: none (an id repeats). */
+	struct kvmreg_state_layout *layout;
+	/* RESTORE plan: the first layout (of a READ plan of the same ids in
+	 * the same order, which a restore checked once) whose states it
+	 * restores, taken once and held: a state that shares it is known to
+	 * be of this plan's ids without comparing them, and its structs are
+	 * written as they are (restore.c). */
+	_Atomic(const struct kvmreg_state_layout *) restores_layout;
 	/* The process's cache (plan.c). */
 	uint64_t hash;
 	_Atomic unsigned int refs;
@@ -100,12 +113,14 @@ struct kvmreg_plan *kvmreg_plan_again(struct kvmreg_vcpu *vcpu,
  * n ids with the same hash (32 of them, ids_hash) is taken without
  * comparing all ids first. The caller must compare them -- plan->ids[pos]
  * is ids[plan->order[pos]] -- and on any difference put the plan and take
- * kvmreg_plan_again(), which compares.
+ * kvmreg_plan_again(), which compares. known_hash: that hash, where the
+ * caller has it (a state's layout does), else NULL.
  */
 struct kvmreg_plan *kvmreg_plan_likely(struct kvmreg_vcpu *vcpu,
 				       struct kvmreg_plan **last,
 				       enum kvmreg_plan_kind kind,
-				       const void *ids, size_t stride, size_t n);
+				       const void *ids, size_t stride, size_t n,
+				       const uint64_t *known_hash);
 
 /*
  * Run batches [first, end) in mode (reverse: last first), values by
@@ -127,6 +142,17 @@ size_t kvmreg_plan_run(struct kvmreg_vcpu *vcpu,
 size_t kvmreg_plan_one_reg_segments(const struct kvmreg_vcpu *vcpu,
 				    const struct kvmreg_plan *p,
 				    size_t first_batch, size_t seg);
+
+/*
+ * A READ plan's read into the values of a state of its layout at base:
+ * each batch with an image straight into it (group_ops.image_io), the
+ * others as kvmreg_plan_run does, with vals (by position) pointed at
+ * base for them alone. errs[pos] is set for the latter only. Returns how
+ * many registers failed, as kvmreg_plan_run.
+ */
+size_t kvmreg_plan_read_into(struct kvmreg_vcpu *vcpu,
+			     const struct kvmreg_plan *plan, uint8_t *base,
+			     uint8_t **vals, int *errs);
 
 /* Value pointers by position for a state of the plan's layout. */
 static inline void kvmreg_plan_point(const struct kvmreg_plan *plan,

@@ -27,6 +27,13 @@ void kvmreg_restore_inject_fault(size_t position)
 	fault_at = position;
 }
 
+static _Thread_local size_t image_batches;
+
+size_t kvmreg_restore_image_batches(void)
+{
+	return image_batches;
+}
+
 /* Whether a read since the list was made saw it change (the driver's
  * list_stale); then the handle forgets it. */
 static int list_went_stale(struct kvmreg_vcpu *vcpu)
@@ -326,27 +333,125 @@ static int state_values(const struct kvmreg_state *state,
 }
 
 /*
+ * A state kvmreg_save made shares the layout of the READ plan of its ids
+ * (state.h) until it changes. The first restore of such a state checks
+ * that the RESTORE plan has those ids and keeps the layout on the plan:
+ * then later restores of its states trust it without a walk over every
+ * id, take the values of only the batches they copy, and hand the driver
+ * the structs the state holds (run_from_images).
+ */
+static void note_layout(struct kvmreg_plan *plan,
+			const struct kvmreg_state *state)
+{
+	const struct kvmreg_state_layout *none = NULL, *l = state->shared;
+
+	if (!l || atomic_load(&plan->restores_layout))
+		return;
+	atomic_fetch_add(&((struct kvmreg_state_layout *)l)->refs, 1);
+	if (!atomic_compare_exchange_strong(&plan->restores_layout, &none, l))
+		kvmreg_state_layout_put(l);
+}
+
+static const uint8_t *image_of(const struct kvmreg_state *state,
+			       uint32_t group)
+{
+	const struct kvmreg_state_layout *l = state->shared;
+
+	for (size_t i = 0; i < l->image_count; i++)
+		if (l->images[i].group == group)
+			return state->data + l->images[i].offset;
+	return NULL;
+}
+
+/* The state's values by position of plan for [from, to), by its layout. */
+static void layout_values(const struct kvmreg_state *state,
+			  const struct kvmreg_plan *plan, size_t from,
+			  size_t to, uint8_t **vals)
+{
+	const struct kvmreg_state_entry *entries = state->shared->entries;
+
+	for (size_t pos = from; pos < to; pos++)
+		vals[pos] = state->data + entries[plan->order[pos]].offset;
+}
+
+/*
+ * Batches [first, end) of a restore from a state of the layout the plan
+ * restores: a batch whose struct the state holds goes to the driver as it
+ * is (group_ops.image_io), the others, and one the driver turns down, as
+ * kvmreg_plan_run does.
+ */
+static size_t run_from_images(struct kvmreg_vcpu *vcpu,
+			      const struct kvmreg_plan *plan, size_t first,
+			      size_t end, enum kvmreg_batch_mode mode,
+			      const struct kvmreg_state *state, uint8_t **vals,
+			      int *errs)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+	size_t failed = 0, b = first;
+
+	while (b < end) {
+		const struct kvmreg_plan_batch *bp = &plan->batch[b];
+		size_t pos = bp->first, count = bp[1].first - pos, stop = b;
+		const uint8_t *image = bp->group ? image_of(state, bp->group) :
+					NULL;
+
+		/* the driver only reads a SET's image */
+		if (image && !g->image_io(vcpu, bp->group, mode, count,
+					  (uint8_t *)image, bp->memo)) {
+			memset(errs + pos, 0, count * sizeof(*errs));
+			image_batches++;
+			b++;
+			continue;
+		}
+		do
+			stop++;
+		while (stop < end && !(plan->batch[stop].group &&
+				       image_of(state, plan->batch[stop].group)));
+		layout_values(state, plan, pos, plan->batch[stop].first, vals);
+		failed += kvmreg_plan_run(vcpu, plan, b, stop, mode, 0, vals,
+					  errs);
+		b = stop;
+	}
+	return failed;
+}
+
+/*
  * The plan of the state's ids and the state's values by position of it.
  * The plan is found by a hash of its ids (a new vCPU's handle has none of
  * its own), and taking the values compares every id: where they differ,
- * the plan of exactly these ids is taken instead.
+ * the plan of exactly these ids is taken instead. *images: the state is
+ * of the layout the plan restores, its values are left to
+ * run_from_images (only for a restore without rollback, which needs
+ * every value by position).
  */
 static struct kvmreg_plan *restore_plan(struct kvmreg_vcpu *vcpu,
 					const struct kvmreg_state *state,
+					int keep_rollback, int *images,
 					uint8_t ***vals, int **errs, int *err)
 {
 	const void *ids = &state->entries->id;
 	size_t stride = sizeof(*state->entries), n = kvmreg_state_count(state);
 	struct kvmreg_plan *plan = kvmreg_plan_likely(vcpu, &vcpu->restore_plan,
 						      KVMREG_PLAN_RESTORE,
-						      ids, stride, n);
+						      ids, stride, n,
+						      state->shared ?
+						      &state->shared->ids_hash :
+						      NULL);
 	int again;
 
 	*vals = NULL;
+	*images = 0;
 	for (int exact = 0; plan; exact++) {
 		*err = kvmreg_plan_call_arrays(plan, vals, errs);
+		if (!*err && !keep_rollback && state->shared &&
+		    atomic_load(&plan->restores_layout) == state->shared) {
+			*images = 1;
+			return plan;
+		}
 		if (!*err)
 			*err = state_values(state, plan, *vals);
+		if (!*err)
+			note_layout(plan, state);
 		/* An exact plan always has the state's ids. */
 		if (*err <= 0 || exact)
 			return plan;
@@ -375,7 +480,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 						      KVMREG_BATCH_RESTORE_FRESH;
 	struct kvmreg_plan *plan;
 	uint8_t **vals = NULL, **before = NULL, *before_base;
-	int *errs = NULL, *before_errs = NULL, err = 0;
+	int *errs = NULL, *before_errs = NULL, err = 0, images;
 	size_t first_batch = 0, first = 0, end = 0;
 
 	if (kvmreg_state_arch(state) != d->arch)
@@ -385,7 +490,8 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 					d->name);
 	if (kvmreg_state_count(state) == 0)
 		return 0;
-	plan = restore_plan(vcpu, state, &vals, &errs, &err);
+	plan = restore_plan(vcpu, state, keep_rollback, &images, &vals, &errs,
+			    &err);
 	if (!plan)
 		return -ENOMEM;
 	if (!err && keep_rollback) {
@@ -408,11 +514,16 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 
 		first = plan->batch[first_batch].first;
 		end = plan->batch[end_batch].first;
-		failed = kvmreg_plan_run(vcpu, plan, first_batch, end_batch,
+		failed = images ?
+			 run_from_images(vcpu, plan, first_batch, end_batch,
+					 mode, state, vals, errs) :
+			 kvmreg_plan_run(vcpu, plan, first_batch, end_batch,
 					 mode, 0, vals, errs);
 		first_batch = end_batch;
 		if (!failed && !(fault_at >= first && fault_at < end))
 			continue;
+		if (images)
+			layout_values(state, plan, first, end, vals);
 		kvmreg_forgive_refusals(vcpu, plan->ids + first, end - first,
 					(const uint8_t *const *)vals + first,
 					errs + first);

@@ -12,4 +12,11 @@
  */
 void kvmreg_restore_inject_fault(size_t position);
 
+/*
+ * For the tests of the restore from a saved state's structs: how many
+ * batches this thread's restores wrote straight from them (restore.c,
+ * run_from_images).
+ */
+size_t kvmreg_restore_image_batches(void);
+
 #endif /* KVMREG_RESTORE_H */

@@ -81,8 +81,43 @@ static void *realloc_part(struct kvmreg_state *s, unsigned int part, void *p,
 	return q;
 }
 
+/*
+ * A state that shares its layout's entries and index gets copies of its
+ * own before it changes either; the layout stays as the plan made it.
+ */
+static int unshare(struct kvmreg_state *s)
+{
+	const struct kvmreg_state_layout *l = s->shared;
+	struct kvmreg_state_entry *entries;
+	uint32_t *index;
+
+	if (!l)
+		return 0;
+	entries = malloc((l->count + 1) * sizeof(*entries));
+	index = malloc(l->index_cap * sizeof(*index));
+	if (!entries || !index) {
+		free(entries);
+		free(index);
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	}
+	memcpy(entries, l->entries, l->count * sizeof(*entries));
+	memcpy(index, l->index, l->index_cap * sizeof(*index));
+	s->entries = entries;
+	s->entries_cap = l->count + 1;
+	s->index = index;
+	s->shared = NULL;
+	kvmreg_state_layout_put(l);
+	return 0;
+}
+
 void kvmreg_state_empty(struct kvmreg_state *s)
 {
+	if (s->shared) {
+		kvmreg_state_layout_put(s->shared);
+		s->shared = NULL;
+		s->entries = NULL;
+		s->index = NULL;
+	}
 	free_part(s, KVMREG_STATE_IN_BLOCK_ENTRIES, s->entries);
 	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, s->index);
 	free_part(s, KVMREG_STATE_IN_BLOCK_DATA, s->data);
@@ -176,7 +211,10 @@ static int reserve_entries(struct kvmreg_state *s, size_t more)
 
 int kvmreg_state_reserve(struct kvmreg_state *s, size_t n, size_t bytes)
 {
-	int err = reserve_entries(s, n);
+	int err = unshare(s);
+
+	if (!err)
+		err = reserve_entries(s, n);
 
 	if (!err)
 		err = reserve_data(s, bytes);
@@ -190,8 +228,10 @@ int kvmreg_state_put(struct kvmreg_state *s, uint64_t id, const void *value,
 {
 	struct kvmreg_state_entry *e;
 	uint32_t *slot;
-	int err;
+	int err = unshare(s);
 
+	if (err)
+		return err;
 	if ((s->count + 1) * 2 > s->index_cap) {
 		err = grow_index(s);
 		if (err)
@@ -367,13 +407,16 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_dup(const struct kvmreg_state *s
 
 int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 			     size_t n, size_t data_len,
-			     struct kvmreg_state_layout *out)
+			     struct kvmreg_state_layout **layout)
 {
+	struct kvmreg_state_layout *out = calloc(1, sizeof(*out));
 	struct kvmreg_state s;
 	int err;
 
+	*layout = NULL;
+	if (!out)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
 	memset(&s, 0, sizeof(s));
-	memset(out, 0, sizeof(*out));
 	err = reserve_entries(&s, n + 1);
 	while (!err && (n + 1) * 2 > s.index_cap)
 		err = grow_index(&s);
@@ -391,8 +434,11 @@ int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 	if (err) {
 		free(s.entries);
 		free(s.index);
+		free(out);
 		return err;
 	}
+	atomic_init(&out->refs, 1);
+	*layout = out;
 	out->count = n;
 	out->entries = s.entries;
 	out->index = s.index;
@@ -401,32 +447,35 @@ int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 	return 0;
 }
 
-void kvmreg_state_layout_free(struct kvmreg_state_layout *l)
+void kvmreg_state_layout_put(const struct kvmreg_state_layout *layout)
 {
+	struct kvmreg_state_layout *l = (struct kvmreg_state_layout *)layout;
+
+	if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
+		return;
 	free(l->entries);
 	free(l->index);
-	memset(l, 0, sizeof(*l));
+	free(l->images);
+	free(l);
 }
 
 int kvmreg_state_take_layout(struct kvmreg_state *s,
-			     const struct kvmreg_state_layout *l)
+			     const struct kvmreg_state_layout *layout)
 {
-	size_t entries_bytes = (l->count + 1) * sizeof(*s->entries);
-	size_t index_bytes = l->index_cap * sizeof(*s->index);
-	uint8_t *block = malloc(entries_bytes + index_bytes + l->data_len + 1);
+	struct kvmreg_state_layout *l = (struct kvmreg_state_layout *)layout;
+	uint8_t *block = malloc(l->data_len + 1);
 
 	if (!block)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	kvmreg_state_empty(s);
+	atomic_fetch_add(&l->refs, 1);
+	s->shared = l;
 	s->block = block;
-	s->in_block = KVMREG_STATE_IN_BLOCK_ENTRIES | KVMREG_STATE_IN_BLOCK_INDEX |
-		      KVMREG_STATE_IN_BLOCK_DATA;
-	s->entries = (struct kvmreg_state_entry *)block;
-	s->index = (uint32_t *)(block + entries_bytes);
-	s->data = block + entries_bytes + index_bytes;
-	memcpy(s->entries, l->entries, l->count * sizeof(*s->entries));
-	memcpy(s->index, l->index, index_bytes);
-	s->entries_cap = l->count + 1;
+	s->in_block = KVMREG_STATE_IN_BLOCK_DATA;
+	s->entries = l->entries;
+	s->index = l->index;
+	s->data = block;
+	s->entries_cap = l->count;
 	s->count = l->count;
 	s->index_cap = l->index_cap;
 	s->data_len = l->data_len;

@@ -4,6 +4,7 @@
 #ifndef KVMREG_STATE_H
 #define KVMREG_STATE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,10 +31,14 @@ struct kvmreg_state {
 	size_t data_cap;
 	uint32_t *index;	/* open addressing: entry index + 1, 0 empty */
 	size_t index_cap;	/* a power of two, at least twice count */
-	/* A state that took a plan's layout (kvmreg_save) has entries, index
-	 * and data in this one allocation; in_block says which of them are
-	 * still there (KVMREG_STATE_IN_BLOCK_*): one that must grow moves
-	 * out to an allocation of its own. */
+	/* A state that took a plan's layout (kvmreg_save) reads the layout's
+	 * entries and index, which every state of that plan shares: the
+	 * first change to either copies them (unshare, state.c). Its values
+	 * are in block, as their parts are of a state that outgrew it.
+	 * in_block says which of entries, index and data are still there
+	 * (KVMREG_STATE_IN_BLOCK_*): one that must grow moves out to an
+	 * allocation of its own. */
+	const struct kvmreg_state_layout *shared;
 	void *block;
 	unsigned int in_block;
 	/* A capture's allowed values and masks (docs/migration.md): two
@@ -52,9 +57,10 @@ int kvmreg_state_put(struct kvmreg_state *state, uint64_t id,
 int kvmreg_state_reserve(struct kvmreg_state *state, size_t n, size_t bytes);
 
 /*
- * A state's entries and index without values (plan.c keeps one per list
- * plan): kvmreg_state_take_layout gives an empty state copies of them, so
- * a save fills a state in one step and the state owns all it has.
+ * A state's entries and index without values (plan.c keeps one per READ
+ * plan). kvmreg_state_take_layout lends them to an empty state, which
+ * holds a reference until it changes them or is freed: a save at each
+ * checkpoint copies no per-register table, only the values it reads.
  */
 struct kvmreg_state_layout {
 	size_t count;
@@ -62,15 +68,25 @@ struct kvmreg_state_layout {
 	uint32_t *index;
 	size_t index_cap;
 	size_t data_len;
+	/* The structs of ioctls in the values (plan.h, batch image): a
+	 * restore of a state that still shares this layout writes them as
+	 * they are. */
+	struct kvmreg_state_image {
+		uint32_t group;		/* the driver's ioctl group */
+		size_t offset;		/* into the values */
+	} *images;
+	size_t image_count;
+	uint64_t ids_hash;	/* the plan cache's hash of the ids (plan.c) */
+	_Atomic unsigned int refs;
 };
-/* The layout of ids (distinct, checked) with their values at offsets;
- * -EEXIST if an id repeats. */
+/* The layout of ids (distinct, checked) with their values at offsets,
+ * one reference held by the caller; -EEXIST if an id repeats. */
 int kvmreg_state_layout_make(const uint64_t *ids, const size_t *offsets,
 			     size_t n, size_t data_len,
-			     struct kvmreg_state_layout *out);
-void kvmreg_state_layout_free(struct kvmreg_state_layout *layout);
-/* state must be empty; its values are then uninitialized. Entries, index
- * and values take one allocation. */
+			     struct kvmreg_state_layout **out);
+void kvmreg_state_layout_put(const struct kvmreg_state_layout *layout);
+/* state must be empty; its values are then uninitialized, in one
+ * allocation. */
 int kvmreg_state_take_layout(struct kvmreg_state *state,
 			     const struct kvmreg_state_layout *layout);
 /* Drop all entries and values of state, and their memory. */

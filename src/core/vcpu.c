@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/kvm.h>
@@ -34,35 +35,26 @@ static bool describe_fd(int fd, char *buf, size_t len)
 }
 
 /*
- * An ioctl KVM refuses at the door: kvm_vcpu_ioctl() answers -EIO when the
- * vCPU's VM belongs to another process (or is dead), and then -EINVAL for
- * any ioctl whose type is not KVMIO, before it takes the vCPU's mutex or
- * loads it. Sent only to a file /proc names a KVM vCPU.
+ * The check of a vCPU fd: KVM_SET_SIGNAL_MASK with an argument in the
+ * kernel's half of the address space. kvm_vcpu_ioctl() answers -EIO when
+ * the vCPU's VM belongs to another process (or is dead); otherwise it
+ * copies the argument in before it does anything else (virt/kvm/kvm_main.c,
+ * to 7.2; old kernels load the vCPU first, which changes nothing), so
+ * the copy's -EFAULT says "a vCPU of this process" having changed nothing
+ * and loaded nothing. No other KVM fd has the ioctl (a VM fd: ENOTTY or
+ * EINVAL, /dev/kvm: EINVAL), and a character device that copies an
+ * argument in before it looks at the command (V4L2) is no anonymous
+ * inode, as every KVM fd but /dev/kvm is. It takes the vCPU's mutex, as
+ * every call on the handle does: it waits for a KVM_RUN of another thread.
+ * The name /proc gives the file is read only to say what a refused fd is.
  */
-#define NOT_A_KVM_IOCTL _IO(0, 0)
+#define UNREADABLE_ARGUMENT ((void *)(uintptr_t)-4096)
 
-/*
- * The cheap check of a vCPU fd, where /proc names the file: KVM names a
- * vCPU's file "anon_inode:kvm-vcpu:<id>". The ioctls of check_fd() all
- * reach the vCPU's own code, which on x86 loads the vCPU (and
- * KVM_GET_MP_STATE takes a pending INIT): three of the most expensive
- * ioctls there are, for every snapshot restore's new handle. 1: a vCPU
- * this process's KVM serves; 0: not one (check_fd says what it is); -1:
- * no /proc, or a kernel that answers otherwise (check_fd decides).
- */
-static int vcpu_fd_by_name(int fd, char *what, size_t len, int *foreign)
+/* The errno of the ioctl with the unreadable argument; -1 if it
+ * succeeded (no KVM fd of the kind asked). */
+static int door_errno(int fd, unsigned long request)
 {
-	*foreign = 0;
-	if (!describe_fd(fd, what, len))
-		return -1;
-	if (strncmp(what, "anon_inode:kvm-vcpu:", 20))
-		return 0;
-	if (ioctl(fd, NOT_A_KVM_IOCTL, 0) >= 0)
-		return -1;
-	if (errno == EINVAL)
-		return 1;
-	*foreign = errno == EIO;
-	return *foreign ? 0 : -1;
+	return ioctl(fd, request, UNREADABLE_ARGUMENT) == 0 ? -1 : errno;
 }
 
 static int foreign_vcpu(const char *argument, int fd, const char *what)
@@ -72,46 +64,57 @@ static int foreign_vcpu(const char *argument, int fd, const char *what)
 				argument, fd, what);
 }
 
+/* The fd is open: -EBADF with the message, or 0. */
+static int open_fd(const char *argument, int fd, int probe_errno)
+{
+	if (fd >= 0 && probe_errno != EBADF)
+		return 0;
+	return kvmreg_set_error(-EBADF,
+				"kvmreg_vcpu_attach: %s %d is not open (no file descriptor of this process)",
+				argument, fd);
+}
+
 /*
- * Each fd the caller hands over is what its name says, checked with an
- * ioctl that changes nothing: a wrong fd is refused here, naming what it
+ * Each fd the caller hands over is what its name says, checked with
+ * ioctls that change nothing: a wrong fd is refused here, naming what it
  * is, instead of failing later as a strange register error.
  * KVM_GET_API_VERSION answers only on /dev/kvm; KVM_CHECK_EXTENSION on
- * /dev/kvm and VM fds; KVM_GET_MP_STATE only on a vCPU fd, and KVM answers
- * -EIO there when the VM belongs to another process. Where /proc names the
- * files, a vCPU fd is checked by name instead (vcpu_fd_by_name).
+ * /dev/kvm and VM fds; a vCPU fd is told by the copy above.
  */
 static int check_fd(const char *argument, int fd, int expect)
 {
 	char what[128];
-	int api, ext, mp, foreign;
+	struct stat st;
+	int api, ext, probe = 0;
 
-	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
-		return kvmreg_set_error(-EBADF,
-					"kvmreg_vcpu_attach: %s %d is not open (no file descriptor of this process)",
-					argument, fd);
-	if (expect == 2 && vcpu_fd_by_name(fd, what, sizeof(what), &foreign) == 1)
-		return 0;
-	if (expect == 2 && foreign)
+	if (expect == 2 && fd >= 0) {
+		probe = door_errno(fd, KVM_SET_SIGNAL_MASK);
+		if (probe == EFAULT && fstat(fd, &st) == 0 &&
+		    !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) &&
+		    !S_ISSOCK(st.st_mode) && !S_ISFIFO(st.st_mode))
+			return 0;
+	} else if (expect == 1 && fd >= 0) {
+		/* kvm_vm_ioctl() copies a memory region in first, as the
+		 * vCPU's ioctl its mask */
+		probe = door_errno(fd, KVM_SET_USER_MEMORY_REGION);
+		if (probe == EFAULT)
+			return 0;
+	} else if (fd >= 0) {
+		api = ioctl(fd, KVM_GET_API_VERSION, 0);
+		probe = api < 0 ? errno : 0;
+		if (api >= 0)
+			return 0;
+	}
+	if (open_fd(argument, fd, probe))
+		return -EBADF;
+	/* Refused: what it is, for the message. */
+	describe_fd(fd, what, sizeof(what));
+	if (expect == 2 && probe == EIO &&
+	    (!strncmp(what, "anon_inode:kvm-vcpu", 19) ||
+	     !strncmp(what, "unknown", 7)))
 		return foreign_vcpu(argument, fd, what);
 	api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	if (expect == 0 && api >= 0)
-		return 0;
 	ext = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
-	if (expect == 1 && api < 0 && ext >= 0)
-		return 0;
-	if (expect == 2 && api < 0 && ext < 0) {
-		struct kvm_mp_state state;
-
-		mp = ioctl(fd, KVM_GET_MP_STATE, &state);
-		if (mp == 0)
-			return 0;
-		if (errno == EIO) {
-			describe_fd(fd, what, sizeof(what));
-			return foreign_vcpu(argument, fd, what);
-		}
-	}
-	describe_fd(fd, what, sizeof(what));
 	return kvmreg_set_error(-EINVAL,
 				"kvmreg_vcpu_attach: %s %d is not %s: it is %s (%s)",
 				argument, fd,

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "core/restore.h"
+#include "core/state.h"
 #include "harness.h"
 #include "kvmreg.h"
 #include "lib/testutil.h"
@@ -252,6 +253,120 @@ TEST(restore_of_a_list_with_a_known_hash_uses_its_own_plan)
 	kvmreg_scratch_destroy(&c);
 }
 
+/*
+ * Every state a save makes lends the entries and index of its plan's
+ * layout (state.h), so a checkpoint copies only values: a change to one
+ * state (a value, a register added) gives it tables of its own and leaves
+ * the others, and the plan's layout, as they were.
+ */
+TEST(saved_states_share_a_layout_until_one_changes)
+{
+	struct kvmreg_scratch a;
+	struct kvmreg_state *one, *two = NULL, *three = NULL;
+	uint64_t gpr = t_gpr_id(), other = 0x1122334455667788ULL;
+	const uint64_t mark = 0x3141592653589793ULL;
+	size_t n;
+
+	NEED_KVM();
+	one = save_marked(&a, mark);
+	REQUIRE(one != NULL, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(a.vcpu, &two) == 0, "%s", kvmreg_error());
+	n = kvmreg_state_count(one);
+	EXPECT(one->shared && one->shared == two->shared &&
+	       one->entries == two->entries, "two saves of a list share no layout");
+	REQUIRE(kvmreg_state_set(one, gpr, &other, sizeof(other)) == 0, "%s",
+		kvmreg_error());
+	EXPECT(!one->shared && one->entries != two->entries,
+	       "a changed state still shares the layout");
+	EXPECT(!memcmp(kvmreg_state_get(one, gpr), &other, sizeof(other)) &&
+	       !memcmp(kvmreg_state_get(two, gpr), &mark, sizeof(mark)),
+	       "a value changed in one state changed the other");
+	/* the second changed too: a third save has the vCPU's values (a
+	 * register added to such a state: planned_state_grows_out_of_its_block) */
+	REQUIRE(kvmreg_state_set(two, gpr, &other, sizeof(other)) == 0, "%s",
+		kvmreg_error());
+	REQUIRE(kvmreg_save(a.vcpu, &three) == 0, "%s", kvmreg_error());
+	EXPECT(kvmreg_state_count(two) == n && kvmreg_state_count(three) == n,
+	       "%zu and %zu registers, not %zu", kvmreg_state_count(two),
+	       kvmreg_state_count(three), n);
+	EXPECT(three->shared && !memcmp(kvmreg_state_get(three, gpr), &mark,
+					sizeof(mark)),
+	       "the third save saw the states' changes");
+	EXPECT(t_state_differences(one, two, 0) == 0,
+	       "two states given the same values differ");
+	kvmreg_state_free(one);
+	kvmreg_state_free(two);
+	kvmreg_state_free(three);
+	kvmreg_scratch_destroy(&a);
+}
+
+/*
+ * A save reads each ioctl's struct straight into the state where the
+ * driver lays its values out in it (x86: kvm_regs, the XSAVE area, the
+ * LAPIC page, a kvm_msrs of the MSRs), and a restore into a new
+ * vCPU writes the state's structs as they are once the process knows the
+ * state's layout: the values are every register's own, as one register
+ * at a time reads them, and come back whole into vCPU after vCPU. A state
+ * whose value was changed is restored the usual way, with the change.
+ */
+TEST(restore_fresh_writes_a_saved_states_structs)
+{
+	struct kvmreg_scratch a, b;
+	struct kvmreg_state *saved, *restored = NULL;
+	uint64_t gpr = t_gpr_id(), other = 0x0123456789abcdefULL;
+	size_t n, got_one = 0, images = 0;
+
+	NEED_KVM();
+	saved = save_marked(&a, 0x55aa55aa00ff00ffULL);
+	REQUIRE(saved != NULL, "%s", kvmreg_error());
+	n = kvmreg_state_count(saved);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id;
+		const void *v;
+		uint8_t one[4096];
+
+		kvmreg_state_at(saved, i, &id, &v);
+		if (kvmreg_id_is_volatile(kvmreg_arch_host(), id) ||
+		    kvmreg_id_size(id) > sizeof(one) ||
+		    kvmreg_get(a.vcpu, id, one))
+			continue;
+		got_one++;
+		EXPECT(!memcmp(one, v, kvmreg_id_size(id)),
+		       "register 0x%016" PRIx64 " saved otherwise than it reads", id);
+	}
+	EXPECT(got_one > n / 2, "only %zu of %zu registers read alone", got_one, n);
+	for (int round = 0; round < 3; round++) {
+		size_t before = kvmreg_restore_image_batches();
+
+		if (round == 2)
+			REQUIRE(kvmreg_state_set(saved, gpr, &other, sizeof(other)) == 0,
+				"%s", kvmreg_error());
+		REQUIRE(kvmreg_scratch_create(0, &b) == 0, "%s", kvmreg_error());
+		REQUIRE(kvmreg_restore_fresh(b.vcpu, saved) == 0, "%s",
+			kvmreg_error());
+		REQUIRE(kvmreg_save(b.vcpu, &restored) == 0, "%s", kvmreg_error());
+		EXPECT(t_state_differences(saved, restored, 0) == 0,
+		       "round %d: the restored vCPU differs from the saved one", round);
+		if (round == 1)
+			images = kvmreg_restore_image_batches() - before;
+		if (round == 2)
+			EXPECT(kvmreg_restore_image_batches() == before,
+			       "a changed state was written from its structs");
+		kvmreg_state_free(restored);
+		restored = NULL;
+		kvmreg_scratch_destroy(&b);
+	}
+#if defined(__x86_64__)
+	/* regs, XSAVE, debug registers, LAPIC, MSRs, MP state, events (not
+	 * sregs: a segment's value is wider than its kvm_segment) */
+	EXPECT(images >= 7, "%zu structs written as saved", images);
+#else
+	EXPECT(images == 0, "%zu structs on an arch without them", images);
+#endif
+	kvmreg_state_free(saved);
+	kvmreg_scratch_destroy(&a);
+}
+
 TEST_MAIN("state",
 	  CASE(restore_into_fresh_vcpu_round_trips),
 	  CASE(snapshot_bytes_restore_fresh),
@@ -259,4 +374,6 @@ TEST_MAIN("state",
 	  CASE(failed_restore_leaves_vcpu_as_it_was),
 	  CASE(foreign_state_is_refused_untouched),
 	  CASE(planned_state_grows_out_of_its_block),
-	  CASE(restore_of_a_list_with_a_known_hash_uses_its_own_plan))
+	  CASE(restore_of_a_list_with_a_known_hash_uses_its_own_plan),
+	  CASE(saved_states_share_a_layout_until_one_changes),
+	  CASE(restore_fresh_writes_a_saved_states_structs))

@@ -226,6 +226,35 @@ static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 	return group_access(vcpu, group, set, n, ids, vals, errs);
 }
 
+/* A save reads the structs and the MSRs' kvm_msrs straight into the state. */
+static size_t x86_image_layout(uint32_t group, size_t n, const uint64_t *ids,
+			       const void *memo, size_t *offsets)
+{
+	(void)ids;
+	if (kvmreg_x86_is_struct_group(group))
+		return kvmreg_x86_struct_image_layout(n, memo, offsets);
+	if (group == KVMREG_X86_G_MSRS)
+		return kvmreg_x86_msr_image_layout(n, memo, offsets);
+	return 0;
+}
+
+static int x86_image_io(struct kvmreg_vcpu *vcpu, uint32_t group,
+			enum kvmreg_batch_mode mode, size_t n, uint8_t *image,
+			const void *memo)
+{
+	struct x86_data *d = kvmreg_x86_data(vcpu);
+	bool set = mode != KVMREG_BATCH_GET;
+
+	if (!d)
+		return 1;
+	if (kvmreg_x86_is_struct_group(group))
+		return kvmreg_x86_struct_image_io(vcpu, set, image, memo);
+	if (group != KVMREG_X86_G_MSRS)
+		return 1;
+	return set ? kvmreg_x86_msr_image_set(vcpu, d, n, image, memo) :
+		     kvmreg_x86_msr_image_get(vcpu, n, image, memo);
+}
+
 /* KVM_SET_MSRS writes its entries one after another, in the order given. */
 static int x86_group_in_order(uint32_t group)
 {
@@ -248,6 +277,8 @@ const struct kvmreg_group_ops kvmreg_x86_64_groups = {
 	.set = x86_group_set,
 	.prepare = x86_group_prepare,
 	.batch = x86_group_batch,
+	.image_layout = x86_image_layout,
+	.image_io = x86_image_io,
 	.in_order = x86_group_in_order,
 };
 

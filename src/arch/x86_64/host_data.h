@@ -128,6 +128,10 @@ int kvmreg_x86_struct_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			     int *errs);
 void *kvmreg_x86_struct_prepare(struct x86_data *d, uint32_t group, size_t n,
 				const uint64_t *ids);
+size_t kvmreg_x86_struct_image_layout(size_t n, const void *memo,
+				      size_t *offsets);
+int kvmreg_x86_struct_image_io(struct kvmreg_vcpu *vcpu, bool set,
+			       uint8_t *image, const void *memo);
 int kvmreg_x86_struct_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			    uint32_t group, bool set, size_t n,
 			    const uint64_t *ids, uint8_t *const *vals,
@@ -140,6 +144,12 @@ int kvmreg_x86_msr_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  bool set, size_t n, const uint64_t *ids,
 			  uint8_t *const *vals, int *errs);
 void *kvmreg_x86_msr_prepare(size_t n, const uint64_t *ids);
+size_t kvmreg_x86_msr_image_layout(size_t n, const void *memo,
+				   size_t *offsets);
+int kvmreg_x86_msr_image_get(struct kvmreg_vcpu *vcpu, size_t n,
+			     uint8_t *image, const void *memo);
+int kvmreg_x86_msr_image_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			     size_t n, const uint8_t *image, const void *memo);
 int kvmreg_x86_msr_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			 bool set, size_t n, const uint64_t *ids,
 			 uint8_t *const *vals, int *errs, const void *memo);

@@ -398,3 +398,67 @@ int kvmreg_x86_msr_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		return msr_memo_io(vcpu, d, memo, set, n, ids, vals, errs);
 	return msr_io(vcpu, d, set, n, ids, vals, errs);
 }
+
+/*
+ * A save's MSR batch read in place: the state holds the kvm_msrs itself,
+ * each value in its entry's data, so KVM_GET_MSRS fills the state. The
+ * memo is that kvm_msrs with the indexes (and no memo, no image: a batch
+ * longer than one KVM_GET_MSRS takes).
+ */
+size_t kvmreg_x86_msr_image_layout(size_t n, const void *memo,
+				   size_t *offsets)
+{
+	if (!memo)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		offsets[i] = sizeof(struct kvm_msrs) +
+			     i * sizeof(struct kvm_msr_entry) +
+			     offsetof(struct kvm_msr_entry, data);
+	return sizeof(struct kvm_msrs) + n * sizeof(struct kvm_msr_entry);
+}
+
+int kvmreg_x86_msr_image_get(struct kvmreg_vcpu *vcpu, size_t n,
+			     uint8_t *image, const void *memo)
+{
+	memcpy(image, memo, sizeof(struct kvm_msrs) +
+	       n * sizeof(struct kvm_msr_entry));
+	/* short: an MSR refused, which msr_memo_io() tells apart */
+	return kvmreg_vcpu_ioctl(vcpu, KVM_GET_MSRS, image) != (int)n;
+}
+
+/*
+ * A restore's MSR batch from a state that holds a save's kvm_msrs (image):
+ * the batch's MSRs (the memo's indexes, in restore order, some of the
+ * image's) are copied into one KVM_SET_MSRS, found by a search that
+ * starts where the last one was, so the batch in the image's order costs
+ * one pass. Nonzero: an MSR the image lacks, or the kernel took not all.
+ */
+int kvmreg_x86_msr_image_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
+			     size_t n, const uint8_t *image, const void *memo)
+{
+	const struct kvm_msrs *want = memo;
+	struct kvm_msrs *msrs = d->bufs->msrs;
+	struct kvm_msrs head;
+	const struct kvm_msr_entry *have;
+	uint32_t at = 0;
+
+	if (!want)
+		return 1;
+	memcpy(&head, image, sizeof(head));
+	have = (const struct kvm_msr_entry *)(image + sizeof(head));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t index = want->entries[i].index, step = 0;
+
+		for (; step < head.nmsrs && have[at].index != index; step++)
+			at = at + 1 == head.nmsrs ? 0 : at + 1;
+		if (step == head.nmsrs)
+			return 1;
+		msrs->entries[i].index = index;
+		msrs->entries[i].reserved = 0;
+		msrs->entries[i].data = have[at].data;
+		at = at + 1 == head.nmsrs ? 0 : at + 1;
+	}
+	msrs->nmsrs = (uint32_t)n;
+	msrs->pad = 0;
+	return kvmreg_vcpu_ioctl(vcpu, KVM_SET_MSRS, msrs) != (int)n;
+}

@@ -618,6 +618,12 @@ struct blob_gap {
  * threads. */
 struct blob_memo {
 	bool planned;		/* false: an sregs batch that needs kvm_sregs too */
+	enum blob blob;
+	/* The batch as the struct itself in a state (image_layout): its
+	 * size with the values' padding past the struct (the last XSAVE
+	 * chunk), and where that padding starts; 0: the batch is not one
+	 * whole struct, each part once, in order. */
+	uint32_t image, image_padding;
 	uint32_t covered;	/* distinct parts the batch names */
 	size_t missing;		/* registers the struct lacks */
 	size_t runs, gaps;
@@ -670,6 +676,9 @@ static int blob_memo_gaps(struct blob_memo *m, size_t size, size_t n)
 	free(by_off);
 	return 0;
 }
+
+static void blob_memo_image(struct blob_memo *m, size_t size, size_t n,
+			    uint32_t members);
 
 static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 					size_t n, const uint64_t *ids)
@@ -725,7 +734,35 @@ static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 		free(m);
 		return NULL;
 	}
+	m->blob = b;
+	blob_memo_image(m, blob_size(b, d), n, blob_members(b, d));
 	return m;
+}
+
+/*
+ * Whether a state can hold the batch as the struct: every part once, in
+ * offset order, values no wider than the room to the next part. Then a
+ * save reads the struct straight into the state.
+ */
+static void blob_memo_image(struct blob_memo *m, size_t size, size_t n,
+			    uint32_t members)
+{
+	size_t end = 0;
+
+	m->image = m->image_padding = 0;
+	if (!m->planned || m->missing || m->covered != members || n != members)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct blob_part *p = &m->parts[i];
+
+		if (p->off < end || (p->size > p->len && i + 1 < n &&
+				     p->off + p->size > m->parts[i + 1].off))
+			return;
+		end = p->off + p->len;
+	}
+	end = m->parts[n - 1].off + m->parts[n - 1].size;
+	m->image = (uint32_t)(end > size ? end : size);
+	m->image_padding = (uint32_t)size;
 }
 
 /* Whether the values of run r are contiguous, as its parts are. */
@@ -919,4 +956,36 @@ int kvmreg_x86_struct_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	return set ? blob_set_memo(vcpu, d, (enum blob)b, m, n, ids,
 				   (const uint8_t *const *)vals, errs) :
 		     blob_get_memo(vcpu, d, (enum blob)b, m, n, vals, errs);
+}
+
+size_t kvmreg_x86_struct_image_layout(size_t n, const void *memo,
+				      size_t *offsets)
+{
+	const struct blob_memo *m = memo;
+
+	if (!m || !m->image)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		offsets[i] = m->parts[i].off;
+	return m->image;
+}
+
+int kvmreg_x86_struct_image_io(struct kvmreg_vcpu *vcpu, bool set,
+			       uint8_t *image, const void *memo)
+{
+	const struct blob_memo *m = memo;
+
+	if (!set) {
+		if (kvmreg_vcpu_ioctl(vcpu, blobs[m->blob].get, image) < 0)
+			return 1;
+		memset(image + m->image_padding, 0, m->image - m->image_padding);
+		return 0;
+	}
+	/* A write of the whole struct, whose values are where the state's
+	 * image has them: the image is the struct. Padding the struct
+	 * cannot carry must be zero, as blob_set() requires. */
+	if (!m || !m->image ||
+	    !all_zero(image + m->image_padding, m->image - m->image_padding))
+		return 1;
+	return kvmreg_vcpu_ioctl(vcpu, blobs[m->blob].set, image) < 0;
 }
