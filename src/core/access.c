@@ -197,7 +197,7 @@ int kvmreg_read_planned(struct kvmreg_vcpu *vcpu,
 		free(vals);
 		return err;
 	}
-	failed = kvmreg_plan_read_into(vcpu, plan, state->data, vals, errs);
+	failed = kvmreg_plan_read_into(vcpu, plan, state->data, 0, vals, errs);
 	free(vals);
 	if (!failed)
 		return 0;

@@ -621,20 +621,22 @@ size_t kvmreg_plan_run(struct kvmreg_vcpu *vcpu,
 
 size_t kvmreg_plan_read_into(struct kvmreg_vcpu *vcpu,
 			     const struct kvmreg_plan *p, uint8_t *base,
-			     uint8_t **vals, int *errs)
+			     int reverse, uint8_t **vals, int *errs)
 {
 	const struct kvmreg_group_ops *g = vcpu->driver->groups;
-	size_t failed = 0, b = 0;
+	size_t failed = 0, k = 0;
 
-	while (b < p->batches) {
+	/* k counts batches in the order run; b is the batch */
+#define BATCH_AT(k) (reverse ? p->batches - 1 - (k) : (k))
+	while (k < p->batches) {
+		size_t b = BATCH_AT(k), end = k, lo, hi;
 		const struct kvmreg_plan_batch *bp = &p->batch[b];
-		size_t end = b;
 
 		if (bp->image != KVMREG_PLAN_NO_IMAGE &&
 		    !g->image_io(vcpu, bp->group, KVMREG_BATCH_GET,
 				 bp[1].first - bp->first, base + bp->image,
 				 bp->memo)) {
-			b++;
+			k++;
 			continue;
 		}
 		/* A run of batches read the usual way (a batch ONE_REG call
@@ -643,14 +645,36 @@ size_t kvmreg_plan_read_into(struct kvmreg_vcpu *vcpu,
 		do
 			end++;
 		while (end < p->batches &&
-		       p->batch[end].image == KVMREG_PLAN_NO_IMAGE);
-		for (size_t pos = bp->first; pos < p->batch[end].first; pos++)
+		       p->batch[BATCH_AT(end)].image == KVMREG_PLAN_NO_IMAGE);
+		lo = reverse ? BATCH_AT(end - 1) : k;
+		hi = reverse ? b + 1 : end;
+		for (size_t pos = p->batch[lo].first; pos < p->batch[hi].first; pos++)
 			vals[pos] = base + p->offset[pos];
-		failed += kvmreg_plan_run(vcpu, p, b, end, KVMREG_BATCH_GET, 0,
-					  vals, errs);
-		b = end;
+		failed += kvmreg_plan_run(vcpu, p, lo, hi, KVMREG_BATCH_GET,
+					  reverse, vals, errs);
+		k = end;
 	}
+#undef BATCH_AT
 	return failed;
+}
+
+struct kvmreg_plan *kvmreg_plan_of_layout(struct kvmreg_vcpu *vcpu,
+					  const struct kvmreg_state_layout *layout)
+{
+	struct kvmreg_plan *p = NULL;
+
+	if (layout->count < PLAN_MIN_CACHED)
+		return NULL;
+	pthread_mutex_lock(&cache_lock);
+	p = cache_find(vcpu->driver, KVMREG_PLAN_READ, layout->ids_hash,
+		       &layout->entries->id, sizeof(*layout->entries),
+		       layout->count);
+	pthread_mutex_unlock(&cache_lock);
+	if (p && p->layout != layout) {
+		kvmreg_plan_put(p);
+		p = NULL;
+	}
+	return p;
 }
 
 int kvmreg_plan_call_arrays(const struct kvmreg_plan *p, uint8_t ***vals,

@@ -147,12 +147,16 @@ size_t kvmreg_plan_one_reg_segments(const struct kvmreg_vcpu *vcpu,
  * A READ plan's read into the values of a state of its layout at base:
  * each batch with an image straight into it (group_ops.image_io), the
  * others as kvmreg_plan_run does, with vals (by position) pointed at
- * base for them alone. errs[pos] is set for the latter only. Returns how
- * many registers failed, as kvmreg_plan_run.
+ * base for them alone; reverse: last batch first. errs[pos] is set for
+ * the latter only. Returns how many registers failed, as kvmreg_plan_run.
  */
 size_t kvmreg_plan_read_into(struct kvmreg_vcpu *vcpu,
 			     const struct kvmreg_plan *plan, uint8_t *base,
-			     uint8_t **vals, int *errs);
+			     int reverse, uint8_t **vals, int *errs);
+/* The process's READ plan whose layout is layout (a state's), with a
+ * reference; NULL if it is no longer cached. */
+struct kvmreg_plan *kvmreg_plan_of_layout(struct kvmreg_vcpu *vcpu,
+					  const struct kvmreg_state_layout *layout);
 
 /* Value pointers by position for a state of the plan's layout. */
 static inline void kvmreg_plan_point(const struct kvmreg_plan *plan,

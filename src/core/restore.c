@@ -421,13 +421,12 @@ static size_t run_from_images(struct kvmreg_vcpu *vcpu,
  * its own), and taking the values compares every id: where they differ,
  * the plan of exactly these ids is taken instead. *images: the state is
  * of the layout the plan restores, its values are left to
- * run_from_images (only for a restore without rollback, which needs
- * every value by position).
+ * run_from_images.
  */
 static struct kvmreg_plan *restore_plan(struct kvmreg_vcpu *vcpu,
 					const struct kvmreg_state *state,
-					int keep_rollback, int *images,
-					uint8_t ***vals, int **errs, int *err)
+					int *images, uint8_t ***vals, int **errs,
+					int *err)
 {
 	const void *ids = &state->entries->id;
 	size_t stride = sizeof(*state->entries), n = kvmreg_state_count(state);
@@ -443,7 +442,7 @@ static struct kvmreg_plan *restore_plan(struct kvmreg_vcpu *vcpu,
 	*images = 0;
 	for (int exact = 0; plan; exact++) {
 		*err = kvmreg_plan_call_arrays(plan, vals, errs);
-		if (!*err && !keep_rollback && state->shared &&
+		if (!*err && state->shared &&
 		    atomic_load(&plan->restores_layout) == state->shared) {
 			*images = 1;
 			return plan;
@@ -466,6 +465,49 @@ static struct kvmreg_plan *restore_plan(struct kvmreg_vcpu *vcpu,
 }
 
 /*
+ * The values before a restore, by position of plan, in this thread's
+ * buffer. A state of the layout the plan restores (layout) is read by the
+ * READ plan of that layout, as a save reads it: its structs whole, MCG_CAP
+ * with the MSRs, and backwards, so that CPUID is read last and its write
+ * patches the table this read leaves (host_cpuid.c). Otherwise, or if
+ * that read falls short, the plan's own batches are read, backwards too.
+ */
+static int rollback_read(struct kvmreg_vcpu *vcpu,
+			 const struct kvmreg_plan *plan,
+			 const struct kvmreg_state_layout *layout,
+			 uint8_t ***before, int **before_errs)
+{
+	struct kvmreg_plan *read = layout ? kvmreg_plan_of_layout(vcpu, layout) :
+				   NULL;
+	int err = kvmreg_plan_call_arrays(plan, before, before_errs);
+	uint8_t *base;
+
+	if (!err && read) {
+		base = thread_buffer_of(layout->data_len);
+		/* before and before_errs serve the read by its positions */
+		if (base && !kvmreg_plan_read_into(vcpu, read, base, 1, *before,
+						   *before_errs)) {
+			for (size_t pos = 0; pos < plan->n; pos++)
+				(*before)[pos] = base +
+					layout->entries[plan->order[pos]].offset;
+			memset(*before_errs, 0, plan->n * sizeof(**before_errs));
+			kvmreg_plan_put(read);
+			return 0;
+		}
+	}
+	kvmreg_plan_put(read);
+	if (err)
+		return err;
+	base = thread_buffer_of(plan->value_bytes);
+	if (!base)
+		return kvmreg_set_error(-ENOMEM, "out of memory");
+	kvmreg_plan_point(plan, base, *before);
+	kvmreg_plan_run(vcpu, plan, 0, plan->batches, KVMREG_BATCH_GET, 1,
+			*before, *before_errs);
+	return 0;
+}
+
+/*
  * Restore: the plan of the state's ids (dependency order, batched), the
  * state's values by position, the rollback read (backwards, so the first
  * group written is the last one read: a driver whose write of part of a
@@ -479,7 +521,7 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 	enum kvmreg_batch_mode mode = keep_rollback ? KVMREG_BATCH_RESTORE :
 						      KVMREG_BATCH_RESTORE_FRESH;
 	struct kvmreg_plan *plan;
-	uint8_t **vals = NULL, **before = NULL, *before_base;
+	uint8_t **vals = NULL, **before = NULL;
 	int *errs = NULL, *before_errs = NULL, err = 0, images;
 	size_t first_batch = 0, first = 0, end = 0;
 
@@ -490,21 +532,12 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 					d->name);
 	if (kvmreg_state_count(state) == 0)
 		return 0;
-	plan = restore_plan(vcpu, state, keep_rollback, &images, &vals, &errs,
-			    &err);
+	plan = restore_plan(vcpu, state, &images, &vals, &errs, &err);
 	if (!plan)
 		return -ENOMEM;
-	if (!err && keep_rollback) {
-		before_base = thread_buffer_of(plan->value_bytes);
-		err = kvmreg_plan_call_arrays(plan, &before, &before_errs);
-		if (!err && !before_base)
-			err = kvmreg_set_error(-ENOMEM, "out of memory");
-		if (!err) {
-			kvmreg_plan_point(plan, before_base, before);
-			kvmreg_plan_run(vcpu, plan, 0, plan->batches,
-					KVMREG_BATCH_GET, 1, before, before_errs);
-		}
-	}
+	if (!err && keep_rollback)
+		err = rollback_read(vcpu, plan, images ? state->shared : NULL,
+				    &before, &before_errs);
 	for (size_t seg = 0; !err && seg < plan->segments; seg++) {
 		size_t end_batch, failed;
 
@@ -533,6 +566,8 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 				errs[pos] = -EIO;
 		err = segment_failure(plan, errs, first, end);
 	}
+	if (images && before)
+		layout_values(state, plan, 0, plan->n, vals);
 	kvmreg_vcpu_list_written(vcpu, restore_list_change(vcpu, plan, err != 0,
 							     vals, before,
 							     before_errs));
