@@ -80,14 +80,16 @@ struct kvmreg_group_ops {
 	size_t (*image_layout)(uint32_t group, size_t n, const uint64_t *ids,
 			       const void *memo, size_t *offsets);
 	/*
-	 * With image_layout: the batch's ioctl on image, a struct it laid
-	 * out. KVMREG_BATCH_GET writes what is not a value (headers, MSR
-	 * indexes), then reads into it. 0: every register done; nonzero:
-	 * not all were, and the core does the batch again with batch().
+	 * With image_layout: the batch's ioctl (ids, the batch's) on image, a
+	 * struct it laid out. KVMREG_BATCH_GET writes what is not a value
+	 * (headers, MSR indexes), then reads into it; a write gets the struct
+	 * of a save's READ batch of the same group, which may hold more
+	 * registers than it writes (x86 MSRs). 0: every register done;
+	 * nonzero: not all were, and the core does the batch with batch().
 	 */
 	int (*image_io)(struct kvmreg_vcpu *vcpu, uint32_t group,
-			enum kvmreg_batch_mode mode, size_t n, uint8_t *image,
-			const void *memo);
+			enum kvmreg_batch_mode mode, size_t n,
+			const uint64_t *ids, uint8_t *image, const void *memo);
 	/*
 	 * Nonzero if set() applies the group's registers one after another in
 	 * the order given (KVM_SET_MSRS), so registers of successive restore

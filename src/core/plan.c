@@ -634,8 +634,8 @@ size_t kvmreg_plan_read_into(struct kvmreg_vcpu *vcpu,
 
 		if (bp->image != KVMREG_PLAN_NO_IMAGE &&
 		    !g->image_io(vcpu, bp->group, KVMREG_BATCH_GET,
-				 bp[1].first - bp->first, base + bp->image,
-				 bp->memo)) {
+				 bp[1].first - bp->first, p->ids + bp->first,
+				 base + bp->image, bp->memo)) {
 			k++;
 			continue;
 		}

@@ -397,7 +397,8 @@ static size_t run_from_images(struct kvmreg_vcpu *vcpu,
 
 		/* the driver only reads a SET's image */
 		if (image && !g->image_io(vcpu, bp->group, mode, count,
-					  (uint8_t *)image, bp->memo)) {
+					  plan->ids + pos, (uint8_t *)image,
+					  bp->memo)) {
 			memset(errs + pos, 0, count * sizeof(*errs));
 			image_batches++;
 			b++;

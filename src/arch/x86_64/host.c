@@ -226,21 +226,23 @@ static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 	return group_access(vcpu, group, set, n, ids, vals, errs);
 }
 
-/* A save reads the structs and the MSRs' kvm_msrs straight into the state. */
+/* A save reads the structs, the MSRs' kvm_msrs and the kvm_xcrs straight
+ * into the state. */
 static size_t x86_image_layout(uint32_t group, size_t n, const uint64_t *ids,
 			       const void *memo, size_t *offsets)
 {
-	(void)ids;
 	if (kvmreg_x86_is_struct_group(group))
 		return kvmreg_x86_struct_image_layout(n, memo, offsets);
 	if (group == KVMREG_X86_G_MSRS)
 		return kvmreg_x86_msr_image_layout(n, memo, offsets);
+	if (group == KVMREG_X86_G_XCRS)
+		return kvmreg_x86_xcrs_image_layout(n, ids, offsets);
 	return 0;
 }
 
 static int x86_image_io(struct kvmreg_vcpu *vcpu, uint32_t group,
-			enum kvmreg_batch_mode mode, size_t n, uint8_t *image,
-			const void *memo)
+			enum kvmreg_batch_mode mode, size_t n,
+			const uint64_t *ids, uint8_t *image, const void *memo)
 {
 	struct x86_data *d = kvmreg_x86_data(vcpu);
 	bool set = mode != KVMREG_BATCH_GET;
@@ -249,6 +251,8 @@ static int x86_image_io(struct kvmreg_vcpu *vcpu, uint32_t group,
 		return 1;
 	if (kvmreg_x86_is_struct_group(group))
 		return kvmreg_x86_struct_image_io(vcpu, set, image, memo);
+	if (group == KVMREG_X86_G_XCRS)
+		return kvmreg_x86_xcrs_image_io(vcpu, set, n, ids, image);
 	if (group != KVMREG_X86_G_MSRS)
 		return 1;
 	return set ? kvmreg_x86_msr_image_set(vcpu, d, n, image, memo) :

@@ -68,3 +68,43 @@ int kvmreg_x86_list_xcrs(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
 			   KVMREG_SRC_LIBRARY);
 	return err;
 }
+
+/*
+ * A save's XCRs as the kvm_xcrs itself, each value in its entry, in the
+ * order KVM_GET_XCRS gives them (the list's, kvmreg_x86_list_xcrs).
+ */
+size_t kvmreg_x86_xcrs_image_layout(size_t n, const uint64_t *ids,
+				    size_t *offsets)
+{
+	(void)ids;
+	if (n > KVM_MAX_XCRS)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		offsets[i] = offsetof(struct kvm_xcrs, xcrs) +
+			     i * sizeof(struct kvm_xcr) +
+			     offsetof(struct kvm_xcr, value);
+	return sizeof(struct kvm_xcrs);
+}
+
+/* Nonzero where the kernel's table is not the batch's XCRs in its order:
+ * then the usual way, which finds each by number. */
+int kvmreg_x86_xcrs_image_io(struct kvmreg_vcpu *vcpu, bool set, size_t n,
+			     const uint64_t *ids, uint8_t *image)
+{
+	struct kvm_xcrs head;
+
+	if (!set && kvmreg_vcpu_ioctl(vcpu, KVM_GET_XCRS, image) < 0)
+		return 1;
+	memcpy(&head, image, offsetof(struct kvm_xcrs, xcrs));
+	if (head.nr_xcrs != n || head.flags)
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t xcr;
+
+		memcpy(&xcr, image + offsetof(struct kvm_xcrs, xcrs) +
+		       i * sizeof(struct kvm_xcr), sizeof(xcr));
+		if (xcr != (uint32_t)ids[i])
+			return 1;
+	}
+	return set ? kvmreg_vcpu_ioctl(vcpu, KVM_SET_XCRS, image) < 0 : 0;
+}
