@@ -322,9 +322,9 @@ static struct kvmreg_plan *plan_make(struct kvmreg_vcpu *vcpu,
 		if (!err) {
 			p->layout->ids_hash = ids_hash(p->key, sizeof(*p->key), n);
 			err = layout_images(p);
+			if (err)
+				goto out;
 		}
-		if (err)
-			goto out;
 	}
 	err = 0;
 	atomic_init(&p->refs, 1);

@@ -64,6 +64,44 @@ TEST(batch_equals_single_and_costs_less)
 	fixture_close(&f);
 }
 
+/*
+ * A list with an id twice has no state layout of its own (its plan makes
+ * none): the read still fills a state, each register once, with the
+ * value a read of it alone gives.
+ */
+TEST(batch_of_a_list_with_an_id_twice_reads_each_once)
+{
+	struct fixture f;
+	struct kvmreg_state *state;
+	uint64_t ids[8];
+	uint8_t value[256];
+	size_t n = 0;
+
+	NEED_KVM();
+	REQUIRE(fixture_open(&f) == 0, "%s", kvmreg_error());
+	REQUIRE(f.list->count >= 6, "only %zu registers", f.list->count);
+	for (size_t i = 0; i < 6; i++)
+		ids[n++] = f.ids[i * (f.list->count - 1) / 5];
+	ids[n++] = ids[1];
+	ids[n++] = ids[4];
+	state = kvmreg_state_new(kvmreg_arch_host());
+	REQUIRE(kvmreg_read(f.scratch.vcpu, ids, n, state, NULL) == 0, "%s",
+		kvmreg_error());
+	EXPECT(kvmreg_state_count(state) == 6, "%zu entries for 6 registers",
+	       kvmreg_state_count(state));
+	for (size_t i = 0; i < 6; i++) {
+		REQUIRE(kvmreg_get(f.scratch.vcpu, ids[i], value) == 0, "%s",
+			kvmreg_error());
+		if (!kvmreg_id_is_volatile(kvmreg_arch_host(), ids[i]))
+			EXPECT(kvmreg_state_get(state, ids[i]) &&
+			       !memcmp(value, kvmreg_state_get(state, ids[i]),
+				       kvmreg_id_size(ids[i])),
+			       "0x%016" PRIx64 " differs", ids[i]);
+	}
+	kvmreg_state_free(state);
+	fixture_close(&f);
+}
+
 TEST(writing_back_every_value_succeeds)
 {
 	struct fixture f;
@@ -166,6 +204,7 @@ TEST(short_write_reports_the_refused_register_alone)
 
 TEST_MAIN("access",
 	  CASE(batch_equals_single_and_costs_less),
+	  CASE(batch_of_a_list_with_an_id_twice_reads_each_once),
 	  CASE(writing_back_every_value_succeeds),
 	  CASE(general_register_takes_a_new_value),
 	  CASE(errors_name_the_register),
