@@ -741,8 +741,9 @@ static struct blob_memo *blob_memo_make(struct x86_data *d, enum blob b,
 
 /*
  * Whether a state can hold the batch as the struct: every part once, in
- * offset order, values no wider than the room to the next part. Then a
- * save reads the struct straight into the state.
+ * offset order, each value exactly its part, but for the last one, whose
+ * zero padding may lie past the struct's end (the last XSAVE chunk). Then
+ * a save reads the struct straight into the state.
  */
 static void blob_memo_image(struct blob_memo *m, size_t size, size_t n,
 			    uint32_t members)
@@ -755,8 +756,8 @@ static void blob_memo_image(struct blob_memo *m, size_t size, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct blob_part *p = &m->parts[i];
 
-		if (p->off < end || (p->size > p->len && i + 1 < n &&
-				     p->off + p->size > m->parts[i + 1].off))
+		if (p->off < end || (p->size != p->len &&
+				     (i + 1 < n || p->off + p->len < size)))
 			return;
 		end = p->off + p->len;
 	}
