@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,13 +44,45 @@ static bool describe_fd(int fd, char *buf, size_t len)
  * to 7.2; old kernels load the vCPU first, which changes nothing), so
  * the copy's -EFAULT says "a vCPU of this process" having changed nothing
  * and loaded nothing. No other KVM fd has the ioctl (a VM fd: ENOTTY or
- * EINVAL, /dev/kvm: EINVAL), and a character device that copies an
- * argument in before it looks at the command (V4L2) is no anonymous
- * inode, as every KVM fd but /dev/kvm is. It takes the vCPU's mutex, as
- * every call on the handle does: it waits for a KVM_RUN of another thread.
- * The name /proc gives the file is read only to say what a refused fd is.
+ * EINVAL, /dev/kvm: EINVAL), and a file that copies any argument in
+ * before it looks at the command (a V4L2 device, a FUSE file with ioctls)
+ * is no anonymous inode, as every KVM fd but /dev/kvm is. It takes the
+ * vCPU's mutex, as every call on the handle does: it waits for a KVM_RUN
+ * of another thread. The name /proc gives the file is read only to say
+ * what a refused fd is.
  */
 #define UNREADABLE_ARGUMENT ((void *)(uintptr_t)-4096)
+
+/*
+ * The device of the anonymous-inode file system, learned once per process
+ * from an eventfd of its own (an anonymous inode too); 0: not known yet,
+ * KNOWN_DEVICE marks a known one.
+ */
+#define KNOWN_DEVICE (1ULL << 63)
+static _Atomic unsigned long long anon_inode_device;
+
+static bool anonymous_inode(const struct stat *st)
+{
+	unsigned long long known = atomic_load(&anon_inode_device);
+	struct stat own;
+	int fd;
+
+	if (!known) {
+		fd = eventfd(0, EFD_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &own) == 0) {
+			known = KNOWN_DEVICE | (unsigned long long)own.st_dev;
+			atomic_store(&anon_inode_device, known);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (known)
+		return (known & ~KNOWN_DEVICE) == (unsigned long long)st->st_dev;
+	/* no eventfd to ask: at least no device, socket, pipe or file */
+	return !S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode) &&
+	       !S_ISSOCK(st->st_mode) && !S_ISFIFO(st->st_mode) &&
+	       !S_ISREG(st->st_mode);
+}
 
 /* The errno of the ioctl with the unreadable argument; -1 if it
  * succeeded (no KVM fd of the kind asked). */
@@ -90,8 +124,7 @@ static int check_fd(const char *argument, int fd, int expect)
 	if (expect == 2 && fd >= 0) {
 		probe = door_errno(fd, KVM_SET_SIGNAL_MASK);
 		if (probe == EFAULT && fstat(fd, &st) == 0 &&
-		    !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) &&
-		    !S_ISSOCK(st.st_mode) && !S_ISFIFO(st.st_mode))
+		    anonymous_inode(&st))
 			return 0;
 	} else if (expect == 1 && fd >= 0) {
 		/* kvm_vm_ioctl() copies a memory region in first, as the

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -200,11 +201,13 @@ TEST(attach_refuses_what_is_not_a_vcpu)
 {
 	struct kvmreg_scratch s;
 	struct kvmreg_vcpu *v = (struct kvmreg_vcpu *)1;
-	int null_fd, closed_fd;
+	int null_fd, closed_fd, event_fd;
 
 	NEED_KVM();
 	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	event_fd = eventfd(0, EFD_CLOEXEC);
+	REQUIRE(event_fd >= 0);
 	closed_fd = dup(null_fd);
 	close(closed_fd);
 
@@ -215,6 +218,10 @@ TEST(attach_refuses_what_is_not_a_vcpu)
 	EXPECT(strstr(kvmreg_error(), "it is a KVM VM fd"), "%s", kvmreg_error());
 	EXPECT(kvmreg_vcpu_attach(-1, -1, s.kvm_fd, &v) == -EINVAL);
 	EXPECT(strstr(kvmreg_error(), "it is /dev/kvm"), "%s", kvmreg_error());
+	/* an anonymous inode, as a vCPU's is, but no KVM file */
+	EXPECT(kvmreg_vcpu_attach(-1, -1, event_fd, &v) == -EINVAL);
+	EXPECT(strstr(kvmreg_error(), "eventfd") &&
+	       strstr(kvmreg_error(), "not a KVM vCPU fd"), "%s", kvmreg_error());
 	EXPECT(kvmreg_vcpu_attach(-1, -1, closed_fd, &v) == -EBADF);
 	EXPECT(strstr(kvmreg_error(), "not open"), "%s", kvmreg_error());
 	/* The other two fds are checked too, where given. */
@@ -233,6 +240,7 @@ TEST(attach_refuses_what_is_not_a_vcpu)
 	EXPECT(kvmreg_vcpu_arch(v) == kvmreg_arch_host());
 	kvmreg_vcpu_detach(v);
 	close(null_fd);
+	close(event_fd);
 	kvmreg_scratch_destroy(&s);
 }
 
