@@ -43,44 +43,6 @@ KVMREG_EXPORT struct kvmreg_state *kvmreg_state_new(enum kvmreg_arch arch)
 	return s;
 }
 
-/* part has left the block; the block goes with the last of them. */
-static void leave_block(struct kvmreg_state *s, unsigned int part)
-{
-	s->in_block &= ~part;
-	if (!s->in_block) {
-		free(s->block);
-		s->block = NULL;
-	}
-}
-
-/* free() for entries, index or data, which may be in the block. */
-static void free_part(struct kvmreg_state *s, unsigned int part, void *p)
-{
-	if (s->in_block & part)
-		leave_block(s, part);
-	else
-		free(p);
-}
-
-/*
- * realloc() for entries, index or data: one still in the block moves to an
- * allocation of its own, with its first used bytes.
- */
-static void *realloc_part(struct kvmreg_state *s, unsigned int part, void *p,
-			  size_t used, size_t size)
-{
-	void *q;
-
-	if (!(s->in_block & part))
-		return realloc(p, size);
-	q = malloc(size);
-	if (!q)
-		return NULL;
-	memcpy(q, p, used);
-	leave_block(s, part);
-	return q;
-}
-
 /*
  * A state that shares its layout's entries and index gets copies of its
  * own before it changes either; the layout stays as the plan made it.
@@ -118,9 +80,9 @@ void kvmreg_state_empty(struct kvmreg_state *s)
 		s->entries = NULL;
 		s->index = NULL;
 	}
-	free_part(s, KVMREG_STATE_IN_BLOCK_ENTRIES, s->entries);
-	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, s->index);
-	free_part(s, KVMREG_STATE_IN_BLOCK_DATA, s->data);
+	free(s->entries);
+	free(s->index);
+	free(s->data);
 	s->entries = NULL;
 	s->index = NULL;
 	s->data = NULL;
@@ -161,7 +123,7 @@ static int grow_index(struct kvmreg_state *s)
 		s->index = old;
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	}
-	free_part(s, KVMREG_STATE_IN_BLOCK_INDEX, old);
+	free(old);
 	s->index_cap = cap;
 	for (size_t i = 0; i < s->count; i++)
 		*index_slot(s, s->entries[i].id) = (uint32_t)(i + 1);
@@ -177,8 +139,7 @@ static int reserve_data(struct kvmreg_state *s, size_t more)
 		return 0;
 	while (cap < s->data_len + more)
 		cap *= 2;
-	data = realloc_part(s, KVMREG_STATE_IN_BLOCK_DATA, s->data, s->data_len,
-			    cap);
+	data = realloc(s->data, cap);
 	if (!data)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	s->data = data;
@@ -200,8 +161,7 @@ static int reserve_entries(struct kvmreg_state *s, size_t more)
 	cap = s->entries_cap ? s->entries_cap : 64;
 	while (cap < s->count + more)
 		cap *= 2;
-	p = realloc_part(s, KVMREG_STATE_IN_BLOCK_ENTRIES, s->entries,
-			 s->count * sizeof(*s->entries), cap * sizeof(*s->entries));
+	p = realloc(s->entries, cap * sizeof(*s->entries));
 	if (!p)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	s->entries = p;
@@ -463,18 +423,16 @@ int kvmreg_state_take_layout(struct kvmreg_state *s,
 			     const struct kvmreg_state_layout *layout)
 {
 	struct kvmreg_state_layout *l = (struct kvmreg_state_layout *)layout;
-	uint8_t *block = malloc(l->data_len + 1);
+	uint8_t *data = malloc(l->data_len + 1);
 
-	if (!block)
+	if (!data)
 		return kvmreg_set_error(-ENOMEM, "out of memory");
 	kvmreg_state_empty(s);
 	atomic_fetch_add(&l->refs, 1);
 	s->shared = l;
-	s->block = block;
-	s->in_block = KVMREG_STATE_IN_BLOCK_DATA;
 	s->entries = l->entries;
 	s->index = l->index;
-	s->data = block;
+	s->data = data;
 	s->entries_cap = l->count;
 	s->count = l->count;
 	s->index_cap = l->index_cap;

@@ -10,10 +10,6 @@
 
 #include "kvmreg.h"
 
-#define KVMREG_STATE_IN_BLOCK_ENTRIES 1u
-#define KVMREG_STATE_IN_BLOCK_INDEX 2u
-#define KVMREG_STATE_IN_BLOCK_DATA 4u
-
 struct kvmreg_state_entry {
 	uint64_t id;
 	size_t offset;		/* into data; SIZE_MAX: no value (a capture) */
@@ -33,14 +29,9 @@ struct kvmreg_state {
 	size_t index_cap;	/* a power of two, at least twice count */
 	/* A state that took a plan's layout (kvmreg_save) reads the layout's
 	 * entries and index, which every state of that plan shares: the
-	 * first change to either copies them (unshare, state.c). Its values
-	 * are in block, as their parts are of a state that outgrew it.
-	 * in_block says which of entries, index and data are still there
-	 * (KVMREG_STATE_IN_BLOCK_*): one that must grow moves out to an
-	 * allocation of its own. */
+	 * first change to either copies them (unshare, state.c). NULL: the
+	 * state's own. */
 	const struct kvmreg_state_layout *shared;
-	void *block;
-	unsigned int in_block;
 	/* A capture's allowed values and masks (docs/migration.md): two
 	 * states with the same ids in the same order; NULL: none recorded. */
 	struct kvmreg_state *allowed;

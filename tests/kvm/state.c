@@ -159,11 +159,11 @@ TEST(foreign_state_is_refused_untouched)
 }
 
 /*
- * A state read by a plan holds entries, index and values in one
- * allocation: adding registers to it and replacing values moves each part
- * out as it grows (run under ASan in the check builds).
+ * A state read by a plan shares the plan's entries and index: adding
+ * registers to it and replacing values gives it copies of its own, which
+ * then grow (run under ASan in the check builds).
  */
-TEST(planned_state_grows_out_of_its_block)
+TEST(planned_state_grows_out_of_its_layout)
 {
 	struct kvmreg_scratch a;
 	struct kvmreg_state *saved, *grown, *copy;
@@ -282,7 +282,7 @@ TEST(saved_states_share_a_layout_until_one_changes)
 	       !memcmp(kvmreg_state_get(two, gpr), &mark, sizeof(mark)),
 	       "a value changed in one state changed the other");
 	/* the second changed too: a third save has the vCPU's values (a
-	 * register added to such a state: planned_state_grows_out_of_its_block) */
+	 * register added to such a state: planned_state_grows_out_of_its_layout) */
 	REQUIRE(kvmreg_state_set(two, gpr, &other, sizeof(other)) == 0, "%s",
 		kvmreg_error());
 	REQUIRE(kvmreg_save(a.vcpu, &three) == 0, "%s", kvmreg_error());
@@ -373,7 +373,7 @@ TEST_MAIN("state",
 	  CASE(restore_order_follows_ranks),
 	  CASE(failed_restore_leaves_vcpu_as_it_was),
 	  CASE(foreign_state_is_refused_untouched),
-	  CASE(planned_state_grows_out_of_its_block),
+	  CASE(planned_state_grows_out_of_its_layout),
 	  CASE(restore_of_a_list_with_a_known_hash_uses_its_own_plan),
 	  CASE(saved_states_share_a_layout_until_one_changes),
 	  CASE(restore_fresh_writes_a_saved_states_structs))
