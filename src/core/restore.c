@@ -363,15 +363,14 @@ static const uint8_t *image_of(const struct kvmreg_state *state,
 	return NULL;
 }
 
-/* The state's values by position of plan for [from, to), by its layout. */
-static void layout_values(const struct kvmreg_state *state,
-			  const struct kvmreg_plan *plan, size_t from,
-			  size_t to, uint8_t **vals)
+/* Value pointers by position of plan for [from, to) into values at base
+ * laid out by layout, which has the plan's ids (restores_layout). */
+static void layout_values(const struct kvmreg_state_layout *layout,
+			  uint8_t *base, const struct kvmreg_plan *plan,
+			  size_t from, size_t to, uint8_t **vals)
 {
-	const struct kvmreg_state_entry *entries = state->shared->entries;
-
 	for (size_t pos = from; pos < to; pos++)
-		vals[pos] = state->data + entries[plan->order[pos]].offset;
+		vals[pos] = base + layout->entries[plan->order[pos]].offset;
 }
 
 /*
@@ -408,7 +407,8 @@ static size_t run_from_images(struct kvmreg_vcpu *vcpu,
 			stop++;
 		while (stop < end && !(plan->batch[stop].group &&
 				       image_of(state, plan->batch[stop].group)));
-		layout_values(state, plan, pos, plan->batch[stop].first, vals);
+		layout_values(state->shared, state->data, plan, pos,
+			      plan->batch[stop].first, vals);
 		failed += kvmreg_plan_run(vcpu, plan, b, stop, mode, 0, vals,
 					  errs);
 		b = stop;
@@ -488,9 +488,7 @@ static int rollback_read(struct kvmreg_vcpu *vcpu,
 		/* before and before_errs serve the read by its positions */
 		if (base && !kvmreg_plan_read_into(vcpu, read, base, 1, *before,
 						   *before_errs)) {
-			for (size_t pos = 0; pos < plan->n; pos++)
-				(*before)[pos] = base +
-					layout->entries[plan->order[pos]].offset;
+			layout_values(layout, base, plan, 0, plan->n, *before);
 			memset(*before_errs, 0, plan->n * sizeof(**before_errs));
 			kvmreg_plan_put(read);
 			return 0;
@@ -557,7 +555,8 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		if (!failed && !(fault_at >= first && fault_at < end))
 			continue;
 		if (images)
-			layout_values(state, plan, first, end, vals);
+			layout_values(state->shared, state->data, plan, first,
+				      end, vals);
 		kvmreg_forgive_refusals(vcpu, plan->ids + first, end - first,
 					(const uint8_t *const *)vals + first,
 					errs + first);
@@ -568,7 +567,8 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		err = segment_failure(plan, errs, first, end);
 	}
 	if (images && before)
-		layout_values(state, plan, 0, plan->n, vals);
+		layout_values(state->shared, state->data, plan, 0, plan->n,
+			      vals);
 	kvmreg_vcpu_list_written(vcpu, restore_list_change(vcpu, plan, err != 0,
 							     vals, before,
 							     before_errs));
