@@ -19,21 +19,18 @@
 #include "internal.h"
 #include "one_reg_batch.h"
 
-/* What fd is, for a message: "/dev/null", "anon_inode:kvm-vm", ...;
- * whether /proc could say. */
-static bool describe_fd(int fd, char *buf, size_t len)
+/* What fd is, for a message: "/dev/null", "anon_inode:kvm-vm", ... */
+static void describe_fd(int fd, char *buf, size_t len)
 {
 	char link[64];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, buf, len - 1);
-	if (n < 0) {
+	if (n < 0)
 		snprintf(buf, len, "unknown (no /proc)");
-		return false;
-	}
-	buf[n] = '\0';
-	return true;
+	else
+		buf[n] = '\0';
 }
 
 /*
@@ -112,8 +109,10 @@ static int open_fd(const char *argument, int fd, int probe_errno)
  * Each fd the caller hands over is what its name says, checked with
  * ioctls that change nothing: a wrong fd is refused here, naming what it
  * is, instead of failing later as a strange register error.
- * KVM_GET_API_VERSION answers only on /dev/kvm; KVM_CHECK_EXTENSION on
- * /dev/kvm and VM fds; a vCPU fd is told by the copy above.
+ * KVM_GET_API_VERSION answers only on /dev/kvm; a VM fd and a vCPU fd are
+ * told by the copy of an argument only their own ioctl takes. What a
+ * refused fd is, the message says: KVM_CHECK_EXTENSION answers on
+ * /dev/kvm and VM fds.
  */
 static int check_fd(const char *argument, int fd, int expect)
 {
