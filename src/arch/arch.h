@@ -74,11 +74,12 @@ struct kvmreg_group_ops {
 	 * batch's values in it (x86: kvm_regs, a kvm_msrs of the MSRs), so
 	 * that a READ plan puts that struct in the state and a save reads
 	 * into it with no copy (src/core/plan.c). Fills offsets[i], where
-	 * the value of ids[i] starts in it, and returns its size; 0 where
+	 * the value of the batch's i-th id starts in it (memo: prepare's for
+	 * the batch), and returns its size; 0 where
 	 * the batch is not one whole struct (then offsets is the core's).
 	 */
-	size_t (*image_layout)(uint32_t group, size_t n, const uint64_t *ids,
-			       const void *memo, size_t *offsets);
+	size_t (*image_layout)(uint32_t group, size_t n, const void *memo,
+			       size_t *offsets);
 	/*
 	 * With image_layout: the batch's ioctl (ids, the batch's) on image, a
 	 * struct it laid out. KVMREG_BATCH_GET writes what is not a value

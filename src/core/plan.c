@@ -194,8 +194,8 @@ static void place_images(struct kvmreg_plan *p)
 
 		bp->image = KVMREG_PLAN_NO_IMAGE;
 		if (bp->group && g && g->image_layout)
-			image = g->image_layout(bp->group, count, p->ids + pos,
-						bp->memo, p->offset + pos);
+			image = g->image_layout(bp->group, count, bp->memo,
+						p->offset + pos);
 		if (image) {
 			/* 8-aligned, as the kernel's structs are */
 			at = (at + 7) & ~(size_t)7;

@@ -228,15 +228,15 @@ static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 
 /* A save reads the structs, the MSRs' kvm_msrs and the kvm_xcrs straight
  * into the state. */
-static size_t x86_image_layout(uint32_t group, size_t n, const uint64_t *ids,
-			       const void *memo, size_t *offsets)
+static size_t x86_image_layout(uint32_t group, size_t n, const void *memo,
+			       size_t *offsets)
 {
 	if (kvmreg_x86_is_struct_group(group))
 		return kvmreg_x86_struct_image_layout(n, memo, offsets);
 	if (group == KVMREG_X86_G_MSRS)
 		return kvmreg_x86_msr_image_layout(n, memo, offsets);
 	if (group == KVMREG_X86_G_XCRS)
-		return kvmreg_x86_xcrs_image_layout(n, ids, offsets);
+		return kvmreg_x86_xcrs_image_layout(n, offsets);
 	return 0;
 }
 
@@ -244,19 +244,20 @@ static int x86_image_io(struct kvmreg_vcpu *vcpu, uint32_t group,
 			enum kvmreg_batch_mode mode, size_t n,
 			const uint64_t *ids, uint8_t *image, const void *memo)
 {
-	struct x86_data *d = kvmreg_x86_data(vcpu);
 	bool set = mode != KVMREG_BATCH_GET;
+	struct x86_data *d;
 
-	if (!d)
-		return 1;
 	if (kvmreg_x86_is_struct_group(group))
 		return kvmreg_x86_struct_image_io(vcpu, set, image, memo);
 	if (group == KVMREG_X86_G_XCRS)
 		return kvmreg_x86_xcrs_image_io(vcpu, set, n, ids, image);
 	if (group != KVMREG_X86_G_MSRS)
 		return 1;
-	return set ? kvmreg_x86_msr_image_set(vcpu, d, n, image, memo) :
-		     kvmreg_x86_msr_image_get(vcpu, n, image, memo);
+	if (!set)
+		return kvmreg_x86_msr_image_get(vcpu, n, image, memo);
+	/* the write is sent from the thread's MSR buffer */
+	d = kvmreg_x86_data(vcpu);
+	return d ? kvmreg_x86_msr_image_set(vcpu, d, n, image, memo) : 1;
 }
 
 /* KVM_SET_MSRS writes its entries one after another, in the order given. */

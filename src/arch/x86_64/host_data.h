@@ -144,8 +144,7 @@ int kvmreg_x86_msr_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			  bool set, size_t n, const uint64_t *ids,
 			  uint8_t *const *vals, int *errs);
 void *kvmreg_x86_msr_prepare(size_t n, const uint64_t *ids);
-size_t kvmreg_x86_xcrs_image_layout(size_t n, const uint64_t *ids,
-				    size_t *offsets);
+size_t kvmreg_x86_xcrs_image_layout(size_t n, size_t *offsets);
 int kvmreg_x86_xcrs_image_io(struct kvmreg_vcpu *vcpu, bool set, size_t n,
 			     const uint64_t *ids, uint8_t *image);
 size_t kvmreg_x86_msr_image_layout(size_t n, const void *memo,

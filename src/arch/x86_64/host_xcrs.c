@@ -73,10 +73,8 @@ int kvmreg_x86_list_xcrs(struct kvmreg_vcpu *vcpu, struct kvmreg_idvec *out,
  * A save's XCRs as the kvm_xcrs itself, each value in its entry, in the
  * order KVM_GET_XCRS gives them (the list's, kvmreg_x86_list_xcrs).
  */
-size_t kvmreg_x86_xcrs_image_layout(size_t n, const uint64_t *ids,
-				    size_t *offsets)
+size_t kvmreg_x86_xcrs_image_layout(size_t n, size_t *offsets)
 {
-	(void)ids;
 	if (n > KVM_MAX_XCRS)
 		return 0;
 	for (size_t i = 0; i < n; i++)
