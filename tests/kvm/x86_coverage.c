@@ -28,6 +28,7 @@
 
 #include "kvmreg.h"
 #include "lib/guest_x86.h"
+#include "lib/testutil.h"
 
 #define X86 KVMREG_ARCH_X86_64
 
@@ -357,6 +358,60 @@ TEST(mcg_cap_is_written_through_setup_mce)
 	kvmreg_scratch_destroy(&s);
 }
 
+/* kvmreg_restore_fresh sets MCG_CAP with KVM_X86_SETUP_MCE alone (no read
+ * of the vCPU's value first), before the banks: a bank whose CTL the state
+ * holds as 0 stays 0 though the setup resets every MCi_CTL to all ones. */
+TEST(restore_fresh_sets_mcg_cap_without_reading_it_first)
+{
+	struct kvmreg_scratch a, b;
+	struct kvmreg_state *saved = NULL, *restored = NULL;
+	uint64_t cap_id, ctl_id, cap = 0, fewer, zero = 0, ones = ~0ULL, got;
+	uint64_t save_ioctls, restore_ioctls;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &a) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_id_parse(X86, "IA32_MCG_CAP", &cap_id) == 0 &&
+		kvmreg_id_parse(X86, "IA32_MC2_CTL", &ctl_id) == 0, "%s",
+		kvmreg_error());
+	REQUIRE(kvmreg_get(a.vcpu, cap_id, &cap) == 0 && (cap & 0xff) > 4,
+		"MCG_CAP 0x%" PRIx64 ": %s", cap, kvmreg_error());
+	fewer = (cap & ~0xffULL) | 4;
+	REQUIRE(kvmreg_set(a.vcpu, cap_id, &fewer) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_get(a.vcpu, ctl_id, &got) == 0 && got == ones,
+		"MC2_CTL after the setup: 0x%" PRIx64, got);
+	REQUIRE(kvmreg_set(a.vcpu, ctl_id, &zero) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(a.vcpu, &saved) == 0, "%s", kvmreg_error());
+	save_ioctls = kvmreg_vcpu_ioctl_count(a.vcpu);
+	REQUIRE(kvmreg_save(a.vcpu, &restored) == 0, "%s", kvmreg_error());
+	save_ioctls = kvmreg_vcpu_ioctl_count(a.vcpu) - save_ioctls;
+	kvmreg_state_free(restored);
+	restored = NULL;
+
+	REQUIRE(kvmreg_scratch_create(0, &b) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_get(b.vcpu, cap_id, &got) == 0 && got != fewer,
+		"a new vCPU has MCG_CAP 0x%" PRIx64, got);
+	restore_ioctls = kvmreg_vcpu_ioctl_count(b.vcpu);
+	REQUIRE(kvmreg_restore_fresh(b.vcpu, saved) == 0, "%s", kvmreg_error());
+	restore_ioctls = kvmreg_vcpu_ioctl_count(b.vcpu) - restore_ioctls;
+	/* One ioctl per group read, one per group written: a save reads
+	 * MCG_CAP with the MSRs, a restore writes it with its own ioctl (and
+	 * the TSC frequency, equal on one host, is read and not written). */
+	EXPECT(restore_ioctls == save_ioctls + 1,
+	       "restore %" PRIu64 " vCPU ioctls, save %" PRIu64, restore_ioctls,
+	       save_ioctls);
+	EXPECT(kvmreg_get(b.vcpu, cap_id, &got) == 0 && got == fewer,
+	       "MCG_CAP 0x%" PRIx64 " after the restore", got);
+	EXPECT(kvmreg_get(b.vcpu, ctl_id, &got) == 0 && got == 0,
+	       "MC2_CTL 0x%" PRIx64 " after the restore", got);
+	REQUIRE(kvmreg_save(b.vcpu, &restored) == 0, "%s", kvmreg_error());
+	EXPECT(t_state_differences(saved, restored, 0) == 0,
+	       "the restored vCPU differs from the saved one");
+	kvmreg_state_free(restored);
+	kvmreg_state_free(saved);
+	kvmreg_scratch_destroy(&b);
+	kvmreg_scratch_destroy(&a);
+}
+
 /* Nested state: listed in chunks, saved and restored whole, where the
  * host's KVM has nested virtualization and the guest's CPUID VMX or SVM. */
 TEST(nested_state_round_trips_when_the_vm_has_nesting)
@@ -665,6 +720,7 @@ TEST_MAIN("x86_coverage",
 	  CASE(state_holds_every_msr_the_sweep_finds_but_the_documented_ones),
 	  CASE(tsc_khz_the_host_cannot_scale_to_is_an_error_naming_both),
 	  CASE(mcg_cap_is_written_through_setup_mce),
+	  CASE(restore_fresh_sets_mcg_cap_without_reading_it_first),
 	  CASE(nested_state_round_trips_when_the_vm_has_nesting),
 	  CASE(guest_finds_its_mtrrs_and_mce_bank_when_never_moved),
 	  CASE(guest_finds_its_mtrrs_and_mce_bank_after_a_move_at_every_step),

@@ -223,6 +223,10 @@ static int x86_group_batch(struct kvmreg_vcpu *vcpu, uint32_t group,
 	if (group == KVMREG_X86_G_CPUID)
 		return kvmreg_x86_cpuid_batch(vcpu, d, mode, n, ids, vals, errs,
 					      memo);
+	if (group == KVMREG_X86_G_MCG_CAP && mode == KVMREG_BATCH_RESTORE_FRESH)
+		return kvmreg_x86_mcg_cap_setup(vcpu, n, ids,
+						(const uint8_t *const *)vals,
+						errs);
 	return group_access(vcpu, group, set, n, ids, vals, errs);
 }
 

@@ -159,10 +159,14 @@ int kvmreg_x86_msr_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			 struct kvmreg_idvec *out,
 			 struct kvmreg_idvec *sources);
-/* IA32_MCG_CAP: read with KVM_GET_MSRS, written with KVM_X86_SETUP_MCE. */
+/* IA32_MCG_CAP: read with KVM_GET_MSRS, written with KVM_X86_SETUP_MCE
+ * unless equal; _setup: the write into a vCPU made for the state. */
 int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			      bool set, size_t n, const uint64_t *ids,
 			      uint8_t *const *vals, int *errs);
+int kvmreg_x86_mcg_cap_setup(struct kvmreg_vcpu *vcpu, size_t n,
+			     const uint64_t *ids, const uint8_t *const *vals,
+			     int *errs);
 
 /* host_xcrs.c: KVM_GET_XCRS / KVM_SET_XCRS. */
 int kvmreg_x86_xcrs_access(struct kvmreg_vcpu *vcpu, bool set, size_t n,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -344,6 +345,26 @@ int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
  * every MCi_CTL to all ones, so a write of the value the vCPU already has
  * is skipped: restoring a state leaves the banks to their own MSRs.
  */
+/* KVM_X86_SETUP_MCE of want; 1 and *err named if KVM refuses it. now: the
+ * vCPU's value where it was read, for the message. */
+static int setup_mce(struct kvmreg_vcpu *vcpu, uint64_t id, uint64_t want,
+		     const uint64_t *now, int *err)
+{
+	char had[48] = "";
+	int r = kvmreg_vcpu_ioctl(vcpu, KVM_X86_SETUP_MCE, &want);
+
+	if (r >= 0)
+		return 0;
+	if (now)
+		snprintf(had, sizeof(had), " (this vCPU has 0x%" PRIx64 ")",
+			 *now);
+	*err = kvmreg_set_error(r,
+				"KVM_X86_SETUP_MCE of 0x%" PRIx64 "%s: %s; KVM takes 1-%d banks and only the capability bits KVM_X86_GET_MCE_CAP_SUPPORTED reports",
+				want, had, strerror(-r), KVM_MAX_MCE_BANKS);
+	kvmreg_keep_reason(id, *err);
+	return 1;
+}
+
 int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			      bool set, size_t n, const uint64_t *ids,
 			      uint8_t *const *vals, int *errs)
@@ -353,7 +374,6 @@ int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	for (size_t i = 0; i < n; i++) {
 		uint64_t now, want;
 		uint8_t *now_p = (uint8_t *)&now;
-		int r;
 
 		if (msr_io(vcpu, d, false, 1, &ids[i], set ? &now_p : &vals[i],
 			   &errs[i])) {
@@ -363,17 +383,32 @@ int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		if (!set)
 			continue;
 		memcpy(&want, vals[i], 8);
-		if (want == now)
-			continue;
-		r = kvmreg_vcpu_ioctl(vcpu, KVM_X86_SETUP_MCE, &want);
-		if (r < 0) {
-			errs[i] = kvmreg_set_error(r,
-						   "KVM_X86_SETUP_MCE of 0x%" PRIx64 " (this vCPU has 0x%" PRIx64 "): %s; KVM takes 1-%d banks and only the capability bits KVM_X86_GET_MCE_CAP_SUPPORTED reports",
-						   want, now, strerror(-r),
-						   KVM_MAX_MCE_BANKS);
-			kvmreg_keep_reason(ids[i], errs[i]);
-			failed++;
-		}
+		if (want != now)
+			failed += setup_mce(vcpu, ids[i], want, &now, &errs[i]);
+	}
+	return failed;
+}
+
+/*
+ * The same write into a vCPU made for the state (kvmreg_restore_fresh):
+ * KVM_X86_SETUP_MCE without the read, as QEMU's vCPU init and a VMM by
+ * hand do: one ioctl where the read and the compare cost one and, on
+ * this host, twice its time. A state holds the banks, which the restore
+ * writes after MCG_CAP (restore rank); one that does not leaves them at
+ * all ones, what the VMM's own KVM_X86_SETUP_MCE would.
+ */
+int kvmreg_x86_mcg_cap_setup(struct kvmreg_vcpu *vcpu, size_t n,
+			     const uint64_t *ids, const uint8_t *const *vals,
+			     int *errs)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t want;
+
+		memcpy(&want, vals[i], 8);
+		errs[i] = 0;
+		failed += setup_mce(vcpu, ids[i], want, NULL, &errs[i]);
 	}
 	return failed;
 }
