@@ -256,28 +256,41 @@ static inline int bench_floor_save(int fd, const struct bench_floor *f,
 	return 0;
 }
 
-/* The writes of a restore, by hand, in docs/restore-order.md's order. */
+/*
+ * The writes of a restore, by hand, in docs/restore-order.md's order.
+ * held: what a read of this vCPU just before found (a rollback read), or
+ * NULL (a new vCPU); with it, as the library, the TSC frequency and
+ * MCG_CAP are compared with what it holds instead of read again, and
+ * written only where they differ.
+ */
 static inline int bench_floor_restore(int fd, const struct bench_floor *f,
 				      struct bench_floor_state *st,
+				      const struct bench_floor_state *held,
 				      uint64_t *ioctls)
 {
 #if defined(__x86_64__)
+	const __u64 *mcg_cap = f->mcg_cap ?
+				  &st->msrs->entries[f->msr_count - 1].data :
+				  NULL;
+
 	if (f->cpuid_entries)
 		BENCH_IOCTL(fd, KVM_SET_CPUID2, &st->cpuid, ioctls);
 	if (f->tsc_khz) {	/* as the library: set only what differs */
-		int khz;
+		int khz = held ? held->tsc_khz : -1;
 
-		(*ioctls)++;
-		khz = ioctl(fd, KVM_GET_TSC_KHZ, 0);
-		if (khz < 0)
-			return -1;
+		if (!held) {
+			(*ioctls)++;
+			khz = ioctl(fd, KVM_GET_TSC_KHZ, 0);
+			if (khz < 0)
+				return -1;
+		}
 		if (khz != st->tsc_khz)
 			BENCH_IOCTL(fd, KVM_SET_TSC_KHZ,
 				    (void *)(uintptr_t)st->tsc_khz, ioctls);
 	}
-	if (f->mcg_cap)
-		BENCH_IOCTL(fd, KVM_X86_SETUP_MCE,
-			    &st->msrs->entries[f->msr_count - 1].data, ioctls);
+	if (mcg_cap && (!held ||
+			held->msrs->entries[f->msr_count - 1].data != *mcg_cap))
+		BENCH_IOCTL(fd, KVM_X86_SETUP_MCE, mcg_cap, ioctls);
 	if (f->mp_state)
 		BENCH_IOCTL(fd, KVM_SET_MP_STATE, &st->mp, ioctls);
 	if (f->regs)
@@ -305,6 +318,8 @@ static inline int bench_floor_restore(int fd, const struct bench_floor *f,
 		BENCH_IOCTL(fd, KVM_SET_DEBUGREGS, &st->dbg, ioctls);
 	if (f->events)
 		BENCH_IOCTL(fd, KVM_SET_VCPU_EVENTS, &st->events, ioctls);
+#else
+	(void)held;
 #endif
 	for (size_t i = 0; i < f->one_reg_count; i++) {
 		struct kvm_one_reg reg = { .id = f->one_reg_ids[i],

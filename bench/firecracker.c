@@ -471,7 +471,7 @@ floor_restore(int fd, const struct bench_floor *f,
 {
 	uint64_t n = 0;
 
-	return bench_floor_restore(fd, f, st, &n);
+	return bench_floor_restore(fd, f, st, NULL, &n);
 }
 
 /* ------------------------------------------------------------------ */

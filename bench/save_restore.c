@@ -75,11 +75,15 @@ static int checkpoint(struct vcpu_slot *s, enum variant v, uint64_t *ioctls)
 		return err;
 	case FLOOR_FRESH:
 		return bench_floor_save(s->fd, &s->floor, s->floor_state, ioctls) ||
-		       bench_floor_restore(s->fd, &s->floor, s->floor_state, ioctls);
+		       bench_floor_restore(s->fd, &s->floor, s->floor_state,
+					   NULL, ioctls);
 	case FLOOR_ROLLBACK:
+		/* the second read is the rollback read: it holds what it
+		 * restores */
 		return bench_floor_save(s->fd, &s->floor, s->floor_state, ioctls) ||
 		       bench_floor_save(s->fd, &s->floor, s->floor_state, ioctls) ||
-		       bench_floor_restore(s->fd, &s->floor, s->floor_state, ioctls);
+		       bench_floor_restore(s->fd, &s->floor, s->floor_state,
+					   s->floor_state, ioctls);
 	default:
 		return -1;
 	}

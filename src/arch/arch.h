@@ -97,6 +97,14 @@ struct kvmreg_group_ops {
 	 * ranks may share one call. NULL: no group does.
 	 */
 	int (*in_order)(uint32_t group);
+	/*
+	 * Nonzero if the group's write reads the vCPU's value first and
+	 * writes nothing when it is already the one asked (x86 TSC kHz,
+	 * MCG_CAP): after a rollback read, which has that value, a restore
+	 * skips the group's segment when nothing in it differs, and its read.
+	 * NULL: no group.
+	 */
+	int (*writes_only_changes)(uint32_t group);
 };
 
 struct kvmreg_arch_driver {

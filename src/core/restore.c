@@ -507,11 +507,46 @@ static int rollback_read(struct kvmreg_vcpu *vcpu,
 }
 
 /*
+ * Whether every batch of [first, end) is of a group that writes nothing
+ * where the value is already the vCPU's (group_ops.writes_only_changes):
+ * after a rollback read, which has the vCPU's values, such a segment with
+ * nothing to change is skipped, and with it the driver's own read.
+ */
+static bool writes_only_changes(const struct kvmreg_vcpu *vcpu,
+				const struct kvmreg_plan *plan, size_t first,
+				size_t end)
+{
+	const struct kvmreg_group_ops *g = vcpu->driver->groups;
+
+	if (!g || !g->writes_only_changes)
+		return false;
+	for (size_t b = first; b < end; b++)
+		if (!plan->batch[b].group ||
+		    !g->writes_only_changes(plan->batch[b].group))
+			return false;
+	return true;
+}
+
+/* Positions [from, to): each value what the rollback read found. */
+static bool unchanged(const struct kvmreg_plan *plan, size_t from, size_t to,
+		      uint8_t *const *vals, uint8_t *const *before,
+		      const int *before_errs)
+{
+	for (size_t pos = from; pos < to; pos++)
+		if (before_errs[pos] ||
+		    memcmp(vals[pos], before[pos], kvmreg_size_of(plan->ids[pos])))
+			return false;
+	return true;
+}
+
+/*
  * Restore: the plan of the state's ids (dependency order, batched), the
  * state's values by position, the rollback read (backwards, so the first
  * group written is the last one read: a driver whose write of part of a
  * group must read the group first, x86 CPUID, can use this read instead),
- * then the segments one after another, and on a failure the rollback.
+ * then the segments one after another (but one whose groups write only
+ * changes and whose values that read found held), and on a failure the
+ * rollback.
  */
 static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 		   int keep_rollback)
@@ -546,6 +581,18 @@ static int restore(struct kvmreg_vcpu *vcpu, const struct kvmreg_state *state,
 
 		first = plan->batch[first_batch].first;
 		end = plan->batch[end_batch].first;
+		if (before && !(fault_at >= first && fault_at < end) &&
+		    writes_only_changes(vcpu, plan, first_batch, end_batch)) {
+			if (images)
+				layout_values(state->shared, state->data, plan,
+					      first, end, vals);
+			if (unchanged(plan, first, end, vals, before,
+				      before_errs)) {
+				memset(errs + first, 0, (end - first) * sizeof(*errs));
+				first_batch = end_batch;
+				continue;
+			}
+		}
 		failed = images ?
 			 run_from_images(vcpu, plan, first_batch, end_batch,
 					 mode, state, vals, errs) :

@@ -412,6 +412,54 @@ TEST(restore_fresh_sets_mcg_cap_without_reading_it_first)
 	kvmreg_scratch_destroy(&a);
 }
 
+/* kvmreg_restore's rollback read has the vCPU's TSC frequency and MCG_CAP:
+ * where they are already the state's, their writes (each a read and a
+ * compare in the driver) are skipped; where MCG_CAP differs, it is
+ * written. */
+TEST(rollback_restore_writes_tsc_khz_and_mcg_cap_only_when_they_differ)
+{
+	struct kvmreg_scratch a;
+	struct kvmreg_state *four = NULL, *probe = NULL;
+	uint64_t cap_id, cap = 0, fewer, got = 0, saves, same, differ;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &a) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_id_parse(X86, "IA32_MCG_CAP", &cap_id) == 0, "%s",
+		kvmreg_error());
+	REQUIRE(kvmreg_get(a.vcpu, cap_id, &cap) == 0 && (cap & 0xff) > 4,
+		"MCG_CAP 0x%" PRIx64 ": %s", cap, kvmreg_error());
+	fewer = (cap & ~0xffULL) | 4;
+	REQUIRE(kvmreg_set(a.vcpu, cap_id, &fewer) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(a.vcpu, &four) == 0, "%s", kvmreg_error());
+	saves = kvmreg_vcpu_ioctl_count(a.vcpu);
+	REQUIRE(kvmreg_save(a.vcpu, &probe) == 0, "%s", kvmreg_error());
+	saves = kvmreg_vcpu_ioctl_count(a.vcpu) - saves;
+
+	/* The values the vCPU holds: one read per group, then one write per
+	 * group but the TSC frequency and MCG_CAP (one group fewer than the
+	 * read, which takes MCG_CAP with the MSRs). */
+	same = kvmreg_vcpu_ioctl_count(a.vcpu);
+	REQUIRE(kvmreg_restore(a.vcpu, four) == 0, "%s", kvmreg_error());
+	same = kvmreg_vcpu_ioctl_count(a.vcpu) - same;
+	EXPECT(same == 2 * saves - 1, "restore of the held values: %" PRIu64
+	       " vCPU ioctls, a save %" PRIu64, same, saves);
+
+	/* MCG_CAP back to the host's default: the restore must set it. */
+	REQUIRE(kvmreg_set(a.vcpu, cap_id, &cap) == 0, "%s", kvmreg_error());
+	differ = kvmreg_vcpu_ioctl_count(a.vcpu);
+	REQUIRE(kvmreg_restore(a.vcpu, four) == 0, "%s", kvmreg_error());
+	differ = kvmreg_vcpu_ioctl_count(a.vcpu) - differ;
+	EXPECT(kvmreg_get(a.vcpu, cap_id, &got) == 0 && got == fewer,
+	       "MCG_CAP 0x%" PRIx64 " after the restore, 0x%" PRIx64 " saved",
+	       got, fewer);
+	/* the driver's read, then KVM_X86_SETUP_MCE */
+	EXPECT(differ == same + 2, "restore that changes MCG_CAP: %" PRIu64
+	       " vCPU ioctls, %" PRIu64 " without the change", differ, same);
+	kvmreg_state_free(probe);
+	kvmreg_state_free(four);
+	kvmreg_scratch_destroy(&a);
+}
+
 /* Nested state: listed in chunks, saved and restored whole, where the
  * host's KVM has nested virtualization and the guest's CPUID VMX or SVM. */
 TEST(nested_state_round_trips_when_the_vm_has_nesting)
@@ -721,6 +769,7 @@ TEST_MAIN("x86_coverage",
 	  CASE(tsc_khz_the_host_cannot_scale_to_is_an_error_naming_both),
 	  CASE(mcg_cap_is_written_through_setup_mce),
 	  CASE(restore_fresh_sets_mcg_cap_without_reading_it_first),
+	  CASE(rollback_restore_writes_tsc_khz_and_mcg_cap_only_when_they_differ),
 	  CASE(nested_state_round_trips_when_the_vm_has_nesting),
 	  CASE(guest_finds_its_mtrrs_and_mce_bank_when_never_moved),
 	  CASE(guest_finds_its_mtrrs_and_mce_bank_after_a_move_at_every_step),

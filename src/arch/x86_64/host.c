@@ -279,6 +279,13 @@ static uint32_t x86_read_group_of(uint64_t id)
 	return group == KVMREG_X86_G_MCG_CAP ? KVMREG_X86_G_MSRS : group;
 }
 
+/* KVM_SET_TSC_KHZ and KVM_X86_SETUP_MCE go only where the value differs
+ * (host_tsc.c, host_msrs.c). */
+static int x86_group_writes_only_changes(uint32_t group)
+{
+	return group == KVMREG_X86_G_TSC_KHZ || group == KVMREG_X86_G_MCG_CAP;
+}
+
 const struct kvmreg_group_ops kvmreg_x86_64_groups = {
 	.group_of = kvmreg_x86_group_of,
 	.read_group_of = x86_read_group_of,
@@ -289,6 +296,7 @@ const struct kvmreg_group_ops kvmreg_x86_64_groups = {
 	.image_layout = x86_image_layout,
 	.image_io = x86_image_io,
 	.in_order = x86_group_in_order,
+	.writes_only_changes = x86_group_writes_only_changes,
 };
 
 /* ------------------------------------------------------------------ */
