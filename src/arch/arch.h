@@ -102,6 +102,9 @@ struct kvmreg_group_ops {
 	 * writes nothing when it is already the one asked (x86 TSC kHz,
 	 * MCG_CAP): after a rollback read, which has that value, a restore
 	 * skips the group's segment when nothing in it differs, and its read.
+	 * So no write of an earlier restore rank may change the group's
+	 * values (x86: only CPUID and the TSC frequency come before them,
+	 * and change neither).
 	 * NULL: no group.
 	 */
 	int (*writes_only_changes)(uint32_t group);
