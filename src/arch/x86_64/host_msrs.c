@@ -339,12 +339,6 @@ int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	return err;
 }
 
-/*
- * IA32_MCG_CAP is read-only to KVM_SET_MSRS (kvm_set_msr_common has no
- * case for it); KVM_X86_SETUP_MCE sets it, and also resets MCG_CTL and
- * every MCi_CTL to all ones, so a write of the value the vCPU already has
- * is skipped: restoring a state leaves the banks to their own MSRs.
- */
 /* KVM_X86_SETUP_MCE of want; 1 and *err named if KVM refuses it. now: the
  * vCPU's value where it was read, for the message. */
 static int setup_mce(struct kvmreg_vcpu *vcpu, uint64_t id, uint64_t want,
@@ -365,6 +359,12 @@ static int setup_mce(struct kvmreg_vcpu *vcpu, uint64_t id, uint64_t want,
 	return 1;
 }
 
+/*
+ * IA32_MCG_CAP is read-only to KVM_SET_MSRS (kvm_set_msr_common has no
+ * case for it); KVM_X86_SETUP_MCE sets it, and also resets MCG_CTL and
+ * every MCi_CTL to all ones, so a write of the value the vCPU already has
+ * is skipped: restoring a state leaves the banks to their own MSRs.
+ */
 int kvmreg_x86_mcg_cap_access(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			      bool set, size_t n, const uint64_t *ids,
 			      uint8_t *const *vals, int *errs)
