@@ -281,6 +281,16 @@ static int segment_failure(const struct kvmreg_plan *plan, const int *errs,
  * same values give the same list, and a VMM that restores the state it
  * just saved keeps its list (one KVM_GET_REG_LIST less at the next save).
  */
+/* Whether the rollback read found position pos other than the state's
+ * value, or could not read it. */
+static bool changes_at(const struct kvmreg_plan *plan, size_t pos,
+		       uint8_t *const *vals, uint8_t *const *before,
+		       const int *before_errs)
+{
+	return before_errs[pos] ||
+	       memcmp(before[pos], vals[pos], kvmreg_size_of(plan->ids[pos]));
+}
+
 static int restore_list_change(const struct kvmreg_vcpu *vcpu,
 			       const struct kvmreg_plan *plan, int failed,
 			       uint8_t *const *vals, uint8_t *const *before,
@@ -292,12 +302,9 @@ static int restore_list_change(const struct kvmreg_vcpu *vcpu,
 	if (failed || !before || plan->list_change == KVMREG_LIST_KEPT)
 		return plan->list_change;
 	for (size_t pos = 0; pos < plan->n; pos++) {
-		uint64_t id = plan->ids[pos];
-		int c = d->list_changed_by(id);
+		int c = d->list_changed_by(plan->ids[pos]);
 
-		if (c > change &&
-		    (before_errs[pos] ||
-		     memcmp(before[pos], vals[pos], kvmreg_size_of(id))))
+		if (c > change && changes_at(plan, pos, vals, before, before_errs))
 			change = c;
 	}
 	return change;
@@ -533,8 +540,7 @@ static bool unchanged(const struct kvmreg_plan *plan, size_t from, size_t to,
 		      const int *before_errs)
 {
 	for (size_t pos = from; pos < to; pos++)
-		if (before_errs[pos] ||
-		    memcmp(vals[pos], before[pos], kvmreg_size_of(plan->ids[pos])))
+		if (changes_at(plan, pos, vals, before, before_errs))
 			return false;
 	return true;
 }
