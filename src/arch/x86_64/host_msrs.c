@@ -461,12 +461,29 @@ int kvmreg_x86_msr_image_get(struct kvmreg_vcpu *vcpu, size_t n,
 	return kvmreg_vcpu_ioctl(vcpu, KVM_GET_MSRS, image) != (int)n;
 }
 
+/* Where index is in the image's entries, searching on from at and round
+ * to it; count if nowhere. */
+static uint32_t image_find(const struct kvm_msr_entry *have, uint32_t count,
+			   uint32_t at, uint32_t index)
+{
+	for (uint32_t step = 0; step < count; step++, at++) {
+		if (at == count)
+			at = 0;
+		if (have[at].index == index)
+			return at;
+	}
+	return count;
+}
+
 /*
  * A restore's MSR batch from a state that holds a save's kvm_msrs (image):
  * the batch's MSRs (the memo's indexes, in restore order, some of the
- * image's) are copied into one KVM_SET_MSRS, found by a search that
- * starts where the last one was, so the batch in the image's order costs
- * one pass. Nonzero: an MSR the image lacks, or the kernel took not all.
+ * image's) are copied into one KVM_SET_MSRS. Restore order keeps the
+ * image's order but for the few MSRs of their own rank, so the batch is
+ * runs of the image's entries, each copied whole (a save's read left them
+ * as KVM_SET_MSRS takes them); only the start of a run is searched for,
+ * from where the last run ended. Nonzero: an MSR the image lacks, or the
+ * kernel took not all.
  */
 int kvmreg_x86_msr_image_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			     size_t n, const uint8_t *image, const void *memo)
@@ -481,17 +498,21 @@ int kvmreg_x86_msr_image_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		return 1;
 	memcpy(&head, image, sizeof(head));
 	have = (const struct kvm_msr_entry *)(image + sizeof(head));
-	for (size_t i = 0; i < n; i++) {
-		uint32_t index = want->entries[i].index, step = 0;
+	for (size_t i = 0, run; i < n; i += run, at += (uint32_t)run) {
+		const struct kvm_msr_entry *wanted = &want->entries[i], *from;
+		size_t most;
 
-		for (; step < head.nmsrs && have[at].index != index; step++)
-			at = at + 1 == head.nmsrs ? 0 : at + 1;
-		if (step == head.nmsrs)
-			return 1;
-		msrs->entries[i].index = index;
-		msrs->entries[i].reserved = 0;
-		msrs->entries[i].data = have[at].data;
-		at = at + 1 == head.nmsrs ? 0 : at + 1;
+		if (at >= head.nmsrs || have[at].index != wanted->index) {
+			at = image_find(have, head.nmsrs, at, wanted->index);
+			if (at == head.nmsrs)
+				return 1;
+		}
+		from = &have[at];
+		most = n - i < head.nmsrs - at ? n - i : head.nmsrs - at;
+		for (run = 1; run < most && from[run].index == wanted[run].index;
+		     run++)
+			;
+		memcpy(&msrs->entries[i], from, run * sizeof(*from));
 	}
 	msrs->nmsrs = (uint32_t)n;
 	msrs->pad = 0;
