@@ -315,10 +315,70 @@ TEST(save_notices_cpuid_set_behind_its_back)
 	close(fd);
 	kvmreg_scratch_destroy(&s);
 }
+
+/* The MCE banks a state holds: IA32_MCi_CTL, MSRs 0x400 + 4 * i. */
+static size_t mce_banks(const struct kvmreg_state *state)
+{
+	const uint64_t msr = 0x2030000200000000ULL;	/* x86 MSR id, index 0 */
+	size_t n = 0;
+
+	for (size_t i = 0; i < kvmreg_state_count(state); i++) {
+		uint64_t id;
+
+		kvmreg_state_at(state, i, &id, NULL);
+		n += id >= msr + 0x400 && id < msr + 0x480 && !(id & 3);
+	}
+	return n;
+}
+
+/* x86: the VMM sets the MCE bank count with its own KVM_X86_SETUP_MCE (as
+ * QEMU's vCPU init does) after the handle listed: the save reads MCG_CAP
+ * with the other MSRs, sees another count than it listed with, and saves
+ * with the list made again -- the new banks with more, and without
+ * failing on the banks gone with fewer. */
+TEST(save_notices_mce_banks_set_behind_its_back)
+{
+	static const unsigned int banks[] = { 10, 20, 4 };
+	struct kvmreg_scratch s;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	for (size_t k = 0; k < sizeof(banks) / sizeof(banks[0]); k++) {
+		uint64_t mcg_cap = banks[k] | 1ULL << 8;	/* MCG_CTL_P */
+		struct kvmreg_state *state = NULL;
+		struct kvmreg_list *truth;
+		int err;
+
+		REQUIRE(ioctl(s.vcpu_fd, KVM_X86_SETUP_MCE, &mcg_cap) == 0,
+			"KVM_X86_SETUP_MCE of %u banks: %s", banks[k],
+			strerror(errno));
+		err = kvmreg_save(s.vcpu, &state);
+		EXPECT(err == 0, "the save after %u banks were set: %s",
+		       banks[k], kvmreg_error());
+		if (err)
+			continue;
+		truth = list_of_new_handle(&s, s.vcpu_fd);
+		REQUIRE(truth != NULL, "%s", kvmreg_error());
+		EXPECT(mce_banks(state) == banks[k],
+		       "the save has %zu MCE banks, the vCPU %u",
+		       mce_banks(state), banks[k]);
+		EXPECT(state_has_list(state, truth),
+		       "the save's list (%zu) differs from a new handle's (%zu)",
+		       kvmreg_state_count(state), truth->count);
+		kvmreg_list_free(truth);
+		kvmreg_state_free(state);
+	}
+	kvmreg_scratch_destroy(&s);
+}
 #else
 TEST(list_changed_call_covers_the_vms_handles)
 {
 	SKIP("KVM_SET_CPUID2 is x86's");
+}
+
+TEST(save_notices_mce_banks_set_behind_its_back)
+{
+	SKIP("KVM_X86_SETUP_MCE is x86's");
 }
 
 TEST(save_notices_cpuid_set_behind_its_back)
@@ -467,6 +527,7 @@ TEST_MAIN("list_kept",
 	  CASE(restore_that_changes_cpuid_refreshes_the_list),
 	  CASE(list_changed_call_covers_the_vms_handles),
 	  CASE(save_notices_cpuid_set_behind_its_back),
+	  CASE(save_notices_mce_banks_set_behind_its_back),
 	  CASE(plain_write_keeps_the_list),
 	  CASE(read_with_a_foreign_id_fails_every_time),
 	  CASE(arm64_id_register_write_reaches_the_vms_handles),

@@ -739,17 +739,9 @@ static int x86_list_changed_by(uint64_t id)
 {
 	if (kvmreg_x86_lib_kind(id) == KVMREG_X86_CPUID)
 		return KVMREG_LIST_CHANGES_VCPU;
-	switch (id) {
-	case KVMREG_X86_MSR_ID(0x10a):	/* IA32_ARCH_CAPABILITIES */
-	case KVMREG_X86_MSR_ID(0x179):	/* IA32_MCG_CAP */
-	case KVMREG_X86_MSR_ID(0x345):	/* IA32_PERF_CAPABILITIES */
-		return KVMREG_LIST_CHANGES_VCPU;
-	default:
-		/* the VMX capability MSRs, 0x480 .. 0x491 */
-		return id >= KVMREG_X86_MSR_ID(0x480) &&
-		       id <= KVMREG_X86_MSR_ID(0x491) ?
-		       KVMREG_LIST_CHANGES_VCPU : KVMREG_LIST_KEPT;
-	}
+	return kvmreg_x86_is_msr(id) &&
+	       kvmreg_x86_msr_shapes_list((uint32_t)id) ?
+	       KVMREG_LIST_CHANGES_VCPU : KVMREG_LIST_KEPT;
 }
 
 static const char *x86_restore_reason(uint64_t id)

@@ -121,3 +121,15 @@ uint32_t kvmreg_x86_group_of(uint64_t id)
 	return kvmreg_x86_is_msr(id) ? KVMREG_X86_G_MSRS : KVMREG_X86_G_ONE_REG;
 }
 
+bool kvmreg_x86_msr_shapes_list(uint32_t index)
+{
+	switch (index) {
+	case 0x10a:	/* IA32_ARCH_CAPABILITIES */
+	case MSR_IA32_MCG_CAP:
+	case 0x345:	/* IA32_PERF_CAPABILITIES */
+		return true;
+	default:
+		/* the VMX capability MSRs, IA32_VMX_BASIC .. IA32_VMX_VMFUNC */
+		return index >= 0x480 && index <= 0x491;
+	}
+}
