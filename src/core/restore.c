@@ -34,13 +34,20 @@ size_t kvmreg_restore_image_batches(void)
 	return image_batches;
 }
 
-/* Whether a read since the list was made saw it change (the driver's
- * list_stale); then the handle forgets it. */
-static int list_went_stale(struct kvmreg_vcpu *vcpu)
+/*
+ * Whether a save's read of the kept list says the list may have changed
+ * since it was made; then the handle forgets it. Either the driver saw it
+ * (list_stale: x86, CPUID leaves or an MSR the list follows, set behind
+ * the library's back), or a register of the list did not read (failed:
+ * the plan read short) -- as a register does that a VMM's own write took
+ * away (riscv64: an ISA extension switched off with KVM_SET_ONE_REG).
+ */
+static int list_went_stale(struct kvmreg_vcpu *vcpu, bool failed)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
+	bool stale = d->list_stale && d->list_stale(vcpu);
 
-	if (!d->list_stale || !d->list_stale(vcpu))
+	if (!stale && !failed)
 		return 0;
 	kvmreg_vcpu_list_written(vcpu, KVMREG_LIST_CHANGES_VCPU);
 	return 1;
@@ -83,10 +90,11 @@ KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 					      kvmreg_host_kernel_release());
 		if (!err)
 			err = kvmreg_read_planned(vcpu, vcpu->list_plan, state);
-		/* What the read saw says the kept list changed behind the
-		 * library's back (x86: another CPUID table): once more, with
-		 * the list made again. */
-		if (err >= 0 && !made && list_went_stale(vcpu) && attempt == 0) {
+		/* The kept list may have changed behind the library's back:
+		 * once more, with the list made again (a plan without a
+		 * layout, ids twice, reads the general way: no failure). */
+		if (err >= 0 && !made && attempt == 0 &&
+		    list_went_stale(vcpu, err > 0 && vcpu->list_plan->layout)) {
 			kvmreg_state_free(state);
 			continue;
 		}
