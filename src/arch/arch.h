@@ -177,6 +177,15 @@ struct kvmreg_arch_driver {
 	 * read has other leaves than the ones listed). Clears the mark.
 	 */
 	int (*list_stale)(struct kvmreg_vcpu *vcpu);
+	/*
+	 * Whether only a write from outside the guest changes the registers
+	 * list_changed_by names (arm64 ID registers and CLIDR_EL1, riscv64
+	 * extensions): then a save that reads one of them other than the
+	 * list's first save did lists again (enum.c), which catches a VMM's
+	 * own write behind the library's back. Not x86: KVM updates CPUID
+	 * bits as the guest runs (OSXSAVE), and list_stale serves it.
+	 */
+	bool list_follows_values;
 
 	/* --- access (host arch only; NULL: ONE_REG for every id) --- */
 	const struct kvmreg_group_ops *groups;

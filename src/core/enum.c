@@ -245,8 +245,55 @@ static void forget_list(struct kvmreg_vcpu *vcpu)
 	vcpu->list_plan = NULL;
 	kvmreg_list_free(vcpu->list);
 	free(vcpu->list_ids);
+	free(vcpu->list_values);
 	vcpu->list = NULL;
 	vcpu->list_ids = NULL;
+	vcpu->list_values = NULL;
+}
+
+/*
+ * The registers a list follows change only by a write from outside the
+ * guest (list_follows_values). A VMM's own write of one behind the
+ * library's back -- riscv64 KVM_SET_ONE_REG switching an extension on, an
+ * arm64 ID register -- leaves the kept list without the registers it
+ * adds, and no read fails on that. Each save reads them anyway: their
+ * values at the list's first save are kept, and a save that finds others
+ * lists again.
+ */
+bool kvmreg_vcpu_list_values_changed(struct kvmreg_vcpu *vcpu,
+				     const struct kvmreg_state *state)
+{
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+	size_t n = kvmreg_state_count(state), len = 0, at = 0;
+	bool keep = !vcpu->list_values;
+
+	if (!d->list_follows_values || !d->list_changed_by)
+		return false;
+	for (size_t i = 0; keep && i < n; i++) {
+		uint64_t id;
+
+		kvmreg_state_at(state, i, &id, NULL);
+		if (d->list_changed_by(id) != KVMREG_LIST_KEPT)
+			len += kvmreg_size_of(id);
+	}
+	if (keep && !(vcpu->list_values = malloc(len + 1)))
+		return false;	/* nothing kept: the next save tries again */
+	for (size_t i = 0; i < n; i++) {
+		const void *value;
+		uint64_t id;
+		size_t size;
+
+		kvmreg_state_at(state, i, &id, &value);
+		if (d->list_changed_by(id) == KVMREG_LIST_KEPT)
+			continue;
+		size = kvmreg_size_of(id);
+		if (keep)
+			memcpy(vcpu->list_values + at, value, size);
+		else if (memcmp(vcpu->list_values + at, value, size))
+			return true;
+		at += size;
+	}
+	return false;
 }
 
 int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **out,

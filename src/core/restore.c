@@ -64,6 +64,7 @@ KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 	const struct kvmreg_list *list;
 	struct kvmreg_state *state;
 	const uint64_t *ids;
+	bool changed;
 	int err, made;
 
 	KVMREG_NEED_ARG(vcpu, "vcpu");
@@ -93,8 +94,10 @@ KVMREG_EXPORT int kvmreg_save(struct kvmreg_vcpu *vcpu,
 		/* The kept list may have changed behind the library's back:
 		 * once more, with the list made again (a plan without a
 		 * layout, ids twice, reads the general way: no failure). */
+		changed = !err && kvmreg_vcpu_list_values_changed(vcpu, state);
 		if (err >= 0 && !made && attempt == 0 &&
-		    list_went_stale(vcpu, err > 0 && vcpu->list_plan->layout)) {
+		    list_went_stale(vcpu, changed ||
+					  (err > 0 && vcpu->list_plan->layout))) {
 			kvmreg_state_free(state);
 			continue;
 		}

@@ -488,12 +488,13 @@ TEST(arm64_id_register_write_reaches_the_vms_handles)
 
 /*
  * riscv64: switching V off before the first run takes the vector registers
- * out of the list; the next save must not read them. Through the library
- * (the write says the list changed) or with the VMM's own KVM_SET_ONE_REG
- * behind its back (the save's read of a vector register fails, and the
- * save lists again).
+ * out of the list, switching it on puts them back; the next save must
+ * follow. Through the library (the write says the list changed) or with
+ * the VMM's own KVM_SET_ONE_REG behind its back: off, the save's read of a
+ * vector register fails; on, the save reads V's register other than the
+ * list's first save did; either way the save lists again.
  */
-static void riscv_switch_v_off(bool behind_its_back)
+static void riscv_switch_v(bool behind_its_back, uint64_t to)
 {
 	/* KVM_REG_RISCV | KVM_REG_SIZE_U64 | KVM_REG_RISCV_ISA_EXT | V (15) */
 	const uint64_t isa_v = 0x803000000700000fULL;
@@ -501,7 +502,7 @@ static void riscv_switch_v_off(bool behind_its_back)
 	struct kvmreg_state *before = NULL, *after = NULL;
 	struct kvmreg_list *truth;
 	uint64_t on = 0, off = 0;
-	struct kvm_one_reg reg = { .id = isa_v, .addr = (uintptr_t)&off };
+	struct kvm_one_reg reg = { .id = isa_v, .addr = (uintptr_t)&to };
 
 	NEED_KVM();
 	if (kvmreg_arch_host() != KVMREG_ARCH_RISCV64)
@@ -509,23 +510,30 @@ static void riscv_switch_v_off(bool behind_its_back)
 	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
 	if (kvmreg_get(s.vcpu, isa_v, &on) || on != 1) {
 		kvmreg_scratch_destroy(&s);
-		SKIP("no V extension to switch off");
+		SKIP("no V extension to switch");
 	}
+	/* to switch it on, from off */
+	if (to)
+		REQUIRE(kvmreg_set(s.vcpu, isa_v, &off) == 0, "%s",
+			kvmreg_error());
 	REQUIRE(kvmreg_save(s.vcpu, &before) == 0, "%s", kvmreg_error());
 	if (behind_its_back)
 		REQUIRE(ioctl(s.vcpu_fd, KVM_SET_ONE_REG, &reg) == 0,
 			"KVM_SET_ONE_REG of V: %s", strerror(errno));
 	else
-		REQUIRE(kvmreg_set(s.vcpu, isa_v, &off) == 0, "%s",
+		REQUIRE(kvmreg_set(s.vcpu, isa_v, &to) == 0, "%s",
 			kvmreg_error());
 	REQUIRE(kvmreg_save(s.vcpu, &after) == 0, "%s", kvmreg_error());
 	truth = list_of_new_handle(&s, s.vcpu_fd);
 	REQUIRE(truth != NULL, "%s", kvmreg_error());
-	EXPECT(kvmreg_state_count(after) < kvmreg_state_count(before),
-	       "switching V off left %zu registers (%zu before)",
-	       kvmreg_state_count(after), kvmreg_state_count(before));
+	EXPECT(to ? kvmreg_state_count(after) > kvmreg_state_count(before) :
+		    kvmreg_state_count(after) < kvmreg_state_count(before),
+	       "switching V %s left %zu registers (%zu before)",
+	       to ? "on" : "off", kvmreg_state_count(after),
+	       kvmreg_state_count(before));
 	EXPECT(state_has_list(after, truth),
-	       "the save after switching V off used a stale list");
+	       "the save after switching V %s used a stale list",
+	       to ? "on" : "off");
 	kvmreg_list_free(truth);
 	kvmreg_state_free(before);
 	kvmreg_state_free(after);
@@ -534,12 +542,17 @@ static void riscv_switch_v_off(bool behind_its_back)
 
 TEST(riscv_isa_extension_write_refreshes_the_list)
 {
-	riscv_switch_v_off(false);
+	riscv_switch_v(false, 0);
 }
 
 TEST(riscv_isa_extension_switched_off_behind_its_back)
 {
-	riscv_switch_v_off(true);
+	riscv_switch_v(true, 0);
+}
+
+TEST(riscv_isa_extension_switched_on_behind_its_back)
+{
+	riscv_switch_v(true, 1);
 }
 
 TEST_MAIN("list_kept",
@@ -553,4 +566,5 @@ TEST_MAIN("list_kept",
 	  CASE(read_with_a_foreign_id_fails_every_time),
 	  CASE(arm64_id_register_write_reaches_the_vms_handles),
 	  CASE(riscv_isa_extension_write_refreshes_the_list),
-	  CASE(riscv_isa_extension_switched_off_behind_its_back))
+	  CASE(riscv_isa_extension_switched_off_behind_its_back),
+	  CASE(riscv_isa_extension_switched_on_behind_its_back))

@@ -1346,6 +1346,7 @@ const struct kvmreg_arch_driver kvmreg_arch_arm64 = {
 	.restore_rank = arm64_restore_rank,
 	.restore_reason = arm64_restore_reason,
 	.list_changed_by = arm64_list_changed_by,
+	.list_follows_values = true,
 	.vcpu_setup = ARM64_VCPU_SETUP,
 	.features = &kvmreg_arm64_features,
 	.capture_allowed = ARM64_CAPTURE_ALLOWED,

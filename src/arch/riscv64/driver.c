@@ -1233,6 +1233,7 @@ const struct kvmreg_arch_driver kvmreg_arch_riscv64 = {
 	.restore_rank = rv_restore_rank,
 	.restore_reason = rv_restore_reason,
 	.list_changed_by = rv_list_changed_by,
+	.list_follows_values = true,
 	.refusal_keeps_value = rv_refusal_keeps_value,
 	.vcpu_setup = RV_VCPU_SETUP,
 	.features = &kvmreg_riscv64_features,
