@@ -2,8 +2,10 @@
 /*
  * A handle keeps its register list (docs/perf.md): a repeated save costs
  * only its reads, and a list that changed is never used stale -- after a
- * write through the library that changes it, and after
- * kvmreg_vcpu_list_changed() for a change made behind the library's back.
+ * write through the library that changes it, after
+ * kvmreg_vcpu_list_changed() for a change made behind the library's back,
+ * and after such a change the save's own read shows (x86 CPUID leaves and
+ * MCE banks, riscv64 extensions switched off or on).
  */
 #include <errno.h>
 #include <stdlib.h>
