@@ -318,6 +318,101 @@ TEST(save_notices_cpuid_set_behind_its_back)
 	kvmreg_scratch_destroy(&s);
 }
 
+/* Bit bit of edx of leaf function (index 0) in t, set or cleared; false if
+ * t has no such leaf. */
+static bool cpuid_edx_bit(struct cpuid_table *t, uint32_t function,
+			  unsigned int bit, bool set)
+{
+	for (uint32_t k = 0; k < t->hdr.nent; k++) {
+		struct kvm_cpuid_entry2 *e = &t->e[k];
+
+		if (e->function != function || e->index != 0)
+			continue;
+		e->edx = set ? e->edx | 1u << bit : e->edx & ~(1u << bit);
+		return true;
+	}
+	return false;
+}
+
+/* x86: the VMM sets CPUID again with its own KVM_SET_CPUID2, the same
+ * leaves with RDTSCP (0x80000001 EDX bit 27) set: IA32_TSC_AUX reads now.
+ * The save sees other CPUID values than it listed with and saves with the
+ * list made again, IA32_TSC_AUX in it. */
+TEST(save_notices_a_cpuid_feature_set_behind_its_back)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_vcpu *h = NULL;
+	struct kvmreg_state *before = NULL, *after = NULL;
+	struct kvmreg_list *truth;
+	struct cpuid_table cpuid;
+	const char *failed;
+	int fd = -1;
+
+	NEED_KVM();
+	failed = vcpu_without_cpuid(&s, &fd, &h, &cpuid);
+	REQUIRE(!failed, "%s: %s %s", failed, kvmreg_error(), strerror(errno));
+	REQUIRE(cpuid_edx_bit(&cpuid, 0x80000001, 27, false),
+		"no leaf 0x80000001");
+	REQUIRE(ioctl(fd, KVM_SET_CPUID2, &cpuid) == 0, "KVM_SET_CPUID2: %s",
+		strerror(errno));
+	REQUIRE(kvmreg_save(h, &before) == 0, "%s", kvmreg_error());
+	cpuid_edx_bit(&cpuid, 0x80000001, 27, true);
+	REQUIRE(ioctl(fd, KVM_SET_CPUID2, &cpuid) == 0, "KVM_SET_CPUID2: %s",
+		strerror(errno));
+	REQUIRE(kvmreg_save(h, &after) == 0, "%s", kvmreg_error());
+	truth = list_of_new_handle(&s, fd);
+	REQUIRE(truth != NULL, "%s", kvmreg_error());
+	if (state_has_list(before, truth)) {
+		kvmreg_list_free(truth);
+		kvmreg_state_free(before);
+		kvmreg_state_free(after);
+		kvmreg_vcpu_detach(h);
+		close(fd);
+		kvmreg_scratch_destroy(&s);
+		SKIP("RDTSCP does not change this host's list");
+	}
+	EXPECT(state_has_list(after, truth),
+	       "the save's list (%zu) differs from a new handle's (%zu)",
+	       kvmreg_state_count(after), truth->count);
+	kvmreg_list_free(truth);
+	kvmreg_state_free(before);
+	kvmreg_state_free(after);
+	kvmreg_vcpu_detach(h);
+	close(fd);
+	kvmreg_scratch_destroy(&s);
+}
+
+/* x86: KVM updates CPUID bits itself -- OSXSAVE follows CR4 -- and that
+ * changes no list: a save after CR4.OSXSAVE is set costs only its reads. */
+TEST(cpuid_bits_kvm_updates_keep_the_list)
+{
+	struct kvmreg_scratch s;
+	struct kvmreg_state *state = NULL;
+	uint64_t cr4_id, cr4, c0, c1, c2;
+
+	NEED_KVM();
+	REQUIRE(kvmreg_id_parse(KVMREG_ARCH_X86_64, "cr4", &cr4_id) == 0, "%s",
+		kvmreg_error());
+	REQUIRE(kvmreg_scratch_create(0, &s) == 0, "%s", kvmreg_error());
+	REQUIRE(kvmreg_save(s.vcpu, &state) == 0, "%s", kvmreg_error());
+	kvmreg_state_free(state);
+	c0 = kvmreg_vcpu_ioctl_count(s.vcpu);
+	REQUIRE(kvmreg_save(s.vcpu, &state) == 0, "%s", kvmreg_error());
+	kvmreg_state_free(state);
+	c1 = kvmreg_vcpu_ioctl_count(s.vcpu);
+	REQUIRE(kvmreg_get(s.vcpu, cr4_id, &cr4) == 0, "%s", kvmreg_error());
+	cr4 |= 1ULL << 18;	/* OSXSAVE */
+	REQUIRE(kvmreg_set(s.vcpu, cr4_id, &cr4) == 0, "%s", kvmreg_error());
+	c2 = kvmreg_vcpu_ioctl_count(s.vcpu);
+	REQUIRE(kvmreg_save(s.vcpu, &state) == 0, "%s", kvmreg_error());
+	EXPECT(kvmreg_vcpu_ioctl_count(s.vcpu) - c2 == c1 - c0,
+	       "a save after CR4.OSXSAVE took %llu vCPU ioctls, one before %llu",
+	       (unsigned long long)(kvmreg_vcpu_ioctl_count(s.vcpu) - c2),
+	       (unsigned long long)(c1 - c0));
+	kvmreg_state_free(state);
+	kvmreg_scratch_destroy(&s);
+}
+
 /* The MCE banks a state holds: IA32_MCi_CTL, MSRs 0x400 + 4 * i. */
 static size_t mce_banks(const struct kvmreg_state *state)
 {
@@ -381,6 +476,16 @@ TEST(list_changed_call_covers_the_vms_handles)
 TEST(save_notices_mce_banks_set_behind_its_back)
 {
 	SKIP("KVM_X86_SETUP_MCE is x86's");
+}
+
+TEST(save_notices_a_cpuid_feature_set_behind_its_back)
+{
+	SKIP("KVM_SET_CPUID2 is x86's");
+}
+
+TEST(cpuid_bits_kvm_updates_keep_the_list)
+{
+	SKIP("CPUID is x86's");
 }
 
 TEST(save_notices_cpuid_set_behind_its_back)
@@ -564,6 +669,8 @@ TEST_MAIN("list_kept",
 	  CASE(list_changed_call_covers_the_vms_handles),
 	  CASE(save_notices_cpuid_set_behind_its_back),
 	  CASE(save_notices_mce_banks_set_behind_its_back),
+	  CASE(save_notices_a_cpuid_feature_set_behind_its_back),
+	  CASE(cpuid_bits_kvm_updates_keep_the_list),
 	  CASE(plain_write_keeps_the_list),
 	  CASE(read_with_a_foreign_id_fails_every_time),
 	  CASE(arm64_id_register_write_reaches_the_vms_handles),

@@ -140,6 +140,42 @@ static uint64_t cpuid_leaves(const struct kvm_cpuid2 *t)
 }
 
 /*
+ * A hash of the values of table t, but for the bits KVM itself updates as
+ * the guest runs (kvm_update_cpuid_runtime, 7.2's arch/x86/kvm/cpuid.c):
+ * OSXSAVE, MWAIT and APIC in leaf 1, OSPKE in leaf 7, the XSAVE sizes in
+ * leaf 0xD's EBX. Everything else only KVM_SET_CPUID2 changes, and a list
+ * follows more than the leaves: which MSRs read depends on feature bits
+ * (RDTSCP: IA32_TSC_AUX) and on counts (leaf 0xA: the PMU's counters).
+ */
+static uint64_t cpuid_model(const struct kvm_cpuid2 *t)
+{
+	/* leaves 1, 7 and 0xd: the ones with bits KVM updates */
+	const uint32_t updated = 1u << 1 | 1u << 7 | 1u << 0xd;
+	uint64_t h = LEAVES_HASH_START(t->nent);
+
+	for (uint32_t k = 0; k < t->nent; k++) {
+		const struct kvm_cpuid_entry2 *e = &t->entries[k];
+		uint32_t ebx = e->ebx, ecx = e->ecx, edx = e->edx;
+
+		if (e->function < 32 && (updated >> e->function & 1)) {
+			if (e->function == 1) {
+				ecx &= ~(1u << 27 | 1u << 3);	/* OSXSAVE, MWAIT */
+				edx &= ~(1u << 9);		/* APIC */
+			} else if (e->function == 7 && e->index == 0) {
+				ecx &= ~(1u << 4);		/* OSPKE */
+			} else if (e->function == 0xd && e->index <= 1) {
+				ebx = 0;			/* XSAVE sizes */
+			}
+		}
+		/* one multiply per entry: a change of any bit changes h */
+		h = (h ^ (e->eax + ((uint64_t)ebx << 32)) ^
+		     ((uint64_t)ecx * 0x9e3779b97f4a7c15ULL) ^
+		     ((uint64_t)edx << 17)) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/*
  * A CPUID batch of a plan: the key of each id, and the hash of these
  * leaves in this order -- that of a table that has exactly them, as the
  * vCPU's has when the batch is a save of its list.
@@ -151,25 +187,27 @@ struct cpuid_memo {
 
 /*
  * A VMM that sets CPUID with its own KVM_SET_CPUID2 after the handle made
- * its list changes the leaves listed (and the MSRs that follow): every
+ * its list changes the leaves listed, or values the MSRs follow: every
  * save reads the table anyway, so it notices at no cost and the core
- * enumerates again (docs/perf.md). Values KVM updates at run time
- * (OSXSAVE, the APIC bit) are not leaves: they do not count. known: the
- * hash of the table just read where the caller knows it, else NULL.
+ * enumerates again (docs/perf.md). The bits KVM updates as the guest runs
+ * do not count (cpuid_model). known: the hash of the leaves of the table
+ * just read where the caller knows it, else NULL.
  */
 static void cpuid_note_leaves(struct x86_data *d, const uint64_t *known)
 {
 	if (!d->cpuid_listed_known)
 		return;
-	if ((known ? *known : cpuid_leaves(d->bufs->cpuid)) != d->cpuid_listed)
+	if ((known ? *known : cpuid_leaves(d->bufs->cpuid)) != d->cpuid_listed ||
+	    cpuid_model(d->bufs->cpuid) != d->cpuid_model_listed)
 		d->cpuid_changed = true;
 }
 
 /*
- * The CPUID leaves or an MSR the list follows (host_msrs.c) changed since
- * the list was made -- or the list was made on an empty table: a vCPU
- * whose VMM has not set CPUID yet is still being set up, and a save reads
- * no table to notice the VMM's KVM_SET_CPUID2, so its list is not kept.
+ * The CPUID table (leaves, values) or an MSR the list follows (host_msrs.c)
+ * changed since the list was made -- or the list was made on an empty
+ * table: a vCPU whose VMM has not set CPUID yet is still being set up, and
+ * a save reads no table to notice the VMM's KVM_SET_CPUID2, so its list is
+ * not kept.
  */
 int kvmreg_x86_64_list_stale(struct kvmreg_vcpu *vcpu)
 {
@@ -379,6 +417,7 @@ int kvmreg_x86_list_cpuid(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		return kvmreg_set_error(err, "KVM_GET_CPUID2: %s",
 					strerror(-err));
 	d->cpuid_listed = cpuid_leaves(d->bufs->cpuid);
+	d->cpuid_model_listed = cpuid_model(d->bufs->cpuid);
 	d->cpuid_listed_known = true;
 	d->cpuid_listed_empty = d->bufs->cpuid->nent == 0;
 	d->cpuid_changed = false;

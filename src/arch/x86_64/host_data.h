@@ -66,8 +66,10 @@ struct x86_data {
 	size_t n_msr_index;
 	bool own_msr_index;	/* the handle's, not the process's */
 	/* The CPUID leaves the handle's list names (a hash of their keys,
-	 * host_cpuid.c), and whether a table read since had others. */
+	 * host_cpuid.c), the values the list was made with (a hash but for
+	 * the bits KVM updates), and whether a table read since had others. */
 	uint64_t cpuid_listed;
+	uint64_t cpuid_model_listed;
 	bool cpuid_listed_known;
 	bool cpuid_listed_empty;	/* a vCPU still being set up */
 	bool cpuid_changed;
