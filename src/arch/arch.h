@@ -178,14 +178,15 @@ struct kvmreg_arch_driver {
 	 */
 	int (*list_stale)(struct kvmreg_vcpu *vcpu);
 	/*
-	 * Whether only a write from outside the guest changes the registers
-	 * list_changed_by names (arm64 ID registers and CLIDR_EL1, riscv64
-	 * extensions): then a save that reads one of them other than the
-	 * list's first save did lists again (enum.c), which catches a VMM's
-	 * own write behind the library's back. Not x86: KVM updates CPUID
+	 * Optional: whether the list follows id's value, and only a write
+	 * from outside the guest changes it (arm64 ID registers and
+	 * CLIDR_EL1, riscv64 extensions, the x86 MCG_CAP and capability
+	 * MSRs). A save that reads such a register other than the list's
+	 * first save did lists again (enum.c), which catches a VMM's own
+	 * write behind the library's back. Not x86 CPUID: KVM updates its
 	 * bits as the guest runs (OSXSAVE), and list_stale serves it.
 	 */
-	bool list_follows_values;
+	bool (*list_follows_value)(uint64_t id);
 
 	/* --- access (host arch only; NULL: ONE_REG for every id) --- */
 	const struct kvmreg_group_ops *groups;

@@ -245,53 +245,73 @@ static void forget_list(struct kvmreg_vcpu *vcpu)
 	vcpu->list_plan = NULL;
 	kvmreg_list_free(vcpu->list);
 	free(vcpu->list_ids);
-	free(vcpu->list_values);
+	free(vcpu->list_value_at);
 	vcpu->list = NULL;
 	vcpu->list_ids = NULL;
+	vcpu->list_value_at = NULL;
 	vcpu->list_values = NULL;
+	vcpu->n_list_values = 0;
 }
 
 /*
- * The registers a list follows change only by a write from outside the
- * guest (list_follows_values). A VMM's own write of one behind the
- * library's back -- riscv64 KVM_SET_ONE_REG switching an extension on, an
- * arm64 ID register -- leaves the kept list without the registers it
- * adds, and no read fails on that. Each save reads them anyway: their
- * values at the list's first save are kept, and a save that finds others
- * lists again.
+ * The registers whose values a list follows change only by a write from
+ * outside the guest (list_follows_value). A VMM's own write of one behind
+ * the library's back -- riscv64 KVM_SET_ONE_REG switching an extension on,
+ * an arm64 ID register, x86 KVM_X86_SETUP_MCE -- can leave the kept list
+ * without the registers it adds, and no read fails on that. Each save
+ * reads them anyway: the list's first save keeps where they are and their
+ * values, and a later save that finds others lists again.
  */
+static void keep_list_values(struct kvmreg_vcpu *vcpu,
+			     const struct kvmreg_state *state)
+{
+	const struct kvmreg_arch_driver *d = vcpu->driver;
+	size_t n = kvmreg_state_count(state), count = 0, len = 0, at = 0;
+	uint64_t id;
+	const void *value;
+
+	for (size_t i = 0; i < n; i++) {
+		kvmreg_state_at(state, i, &id, NULL);
+		if (d->list_follows_value(id)) {
+			count++;
+			len += kvmreg_size_of(id);
+		}
+	}
+	/* none kept when out of memory: the next save tries again */
+	vcpu->list_value_at = malloc(count * sizeof(size_t) + len + 1);
+	if (!vcpu->list_value_at)
+		return;
+	vcpu->list_values = (uint8_t *)(vcpu->list_value_at + count);
+	vcpu->n_list_values = count;
+	for (size_t i = 0, k = 0; i < n; i++) {
+		kvmreg_state_at(state, i, &id, &value);
+		if (!d->list_follows_value(id))
+			continue;
+		vcpu->list_value_at[k++] = i;
+		memcpy(vcpu->list_values + at, value, kvmreg_size_of(id));
+		at += kvmreg_size_of(id);
+	}
+}
+
 bool kvmreg_vcpu_list_values_changed(struct kvmreg_vcpu *vcpu,
 				     const struct kvmreg_state *state)
 {
-	const struct kvmreg_arch_driver *d = vcpu->driver;
-	size_t n = kvmreg_state_count(state), len = 0, at = 0;
-	bool keep = !vcpu->list_values;
+	const uint8_t *kept = vcpu->list_values;
 
-	if (!d->list_follows_values || !d->list_changed_by)
+	if (!vcpu->driver->list_follows_value)
 		return false;
-	for (size_t i = 0; keep && i < n; i++) {
-		uint64_t id;
-
-		kvmreg_state_at(state, i, &id, NULL);
-		if (d->list_changed_by(id) != KVMREG_LIST_KEPT)
-			len += kvmreg_size_of(id);
+	if (!vcpu->list_value_at) {
+		keep_list_values(vcpu, state);
+		return false;
 	}
-	if (keep && !(vcpu->list_values = malloc(len + 1)))
-		return false;	/* nothing kept: the next save tries again */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < vcpu->n_list_values; k++) {
 		const void *value;
 		uint64_t id;
-		size_t size;
 
-		kvmreg_state_at(state, i, &id, &value);
-		if (d->list_changed_by(id) == KVMREG_LIST_KEPT)
-			continue;
-		size = kvmreg_size_of(id);
-		if (keep)
-			memcpy(vcpu->list_values + at, value, size);
-		else if (memcmp(vcpu->list_values + at, value, size))
+		kvmreg_state_at(state, vcpu->list_value_at[k], &id, &value);
+		if (memcmp(kept, value, kvmreg_size_of(id)))
 			return true;
-		at += size;
+		kept += kvmreg_size_of(id);
 	}
 	return false;
 }

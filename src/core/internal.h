@@ -111,10 +111,13 @@ struct kvmreg_vcpu {
 	struct kvmreg_list *list;
 	uint64_t *list_ids;		/* list's ids */
 	struct kvmreg_plan *list_plan;	/* kvmreg_save's (plan.h), or NULL */
-	/* The values of the list's registers that list_changed_by names, as
-	 * the list's first save read them (driver's list_follows_values),
-	 * one after the other; NULL: none kept yet. */
+	/* The list's registers whose values it follows (the driver's
+	 * list_follows_value): their positions in the list, and their values
+	 * as the list's first save read them, one after the other, in one
+	 * allocation. NULL: none kept yet. */
+	size_t *list_value_at;
 	uint8_t *list_values;
+	size_t n_list_values;
 	/* The plans of the last kvmreg_read and restore (plan.h): a handle
 	 * that does the same again skips the lookup. */
 	struct kvmreg_plan *read_plan;
@@ -137,7 +140,7 @@ void kvmreg_vcpu_keep_release(struct kvmreg_vcpu *vcpu);
 int kvmreg_vcpu_list(struct kvmreg_vcpu *vcpu, const struct kvmreg_list **list,
 		     const uint64_t **ids, int *made);
 /* Whether state, a save of the kept list, has other values than the list's
- * first save for the registers the list follows (list_follows_values);
+ * first save for the registers the list follows (list_follows_value);
  * the first save's are kept. */
 bool kvmreg_vcpu_list_values_changed(struct kvmreg_vcpu *vcpu,
 				     const struct kvmreg_state *state);

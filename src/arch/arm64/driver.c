@@ -1244,6 +1244,12 @@ static int arm64_list_changed_by(uint64_t id)
 	return KVMREG_LIST_KEPT;
 }
 
+/* The guest writes none of those registers. */
+static bool arm64_list_follows_value(uint64_t id)
+{
+	return arm64_list_changed_by(id) != KVMREG_LIST_KEPT;
+}
+
 static int arm64_restore_rank(uint64_t id)
 {
 	unsigned int enc = ARM64_LOW16(id);
@@ -1346,7 +1352,7 @@ const struct kvmreg_arch_driver kvmreg_arch_arm64 = {
 	.restore_rank = arm64_restore_rank,
 	.restore_reason = arm64_restore_reason,
 	.list_changed_by = arm64_list_changed_by,
-	.list_follows_values = true,
+	.list_follows_value = arm64_list_follows_value,
 	.vcpu_setup = ARM64_VCPU_SETUP,
 	.features = &kvmreg_arm64_features,
 	.capture_allowed = ARM64_CAPTURE_ALLOWED,

@@ -1135,6 +1135,12 @@ static int rv_list_changed_by(uint64_t id)
 	}
 }
 
+/* The guest writes none of those registers. */
+static bool rv_list_follows_value(uint64_t id)
+{
+	return rv_list_changed_by(id) != KVMREG_LIST_KEPT;
+}
+
 static int rv_restore_rank(uint64_t id)
 {
 	if (id == KVMREG_RISCV_MP_STATE_ID)
@@ -1233,7 +1239,7 @@ const struct kvmreg_arch_driver kvmreg_arch_riscv64 = {
 	.restore_rank = rv_restore_rank,
 	.restore_reason = rv_restore_reason,
 	.list_changed_by = rv_list_changed_by,
-	.list_follows_values = true,
+	.list_follows_value = rv_list_follows_value,
 	.refusal_keeps_value = rv_refusal_keeps_value,
 	.vcpu_setup = RV_VCPU_SETUP,
 	.features = &kvmreg_riscv64_features,

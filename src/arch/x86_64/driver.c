@@ -729,6 +729,19 @@ static int x86_restore_rank(uint64_t id)
 }
 
 /*
+ * A VMM's own KVM_X86_SETUP_MCE or KVM_SET_MSRS of a capability MSR (QEMU's
+ * vCPU init sends both) changes which MSRs the vCPU has: fewer MCE banks
+ * fail a save of the kept list, more leave the new banks unsaved. The
+ * guest writes none of these MSRs, so each save's read of them shows such
+ * a write. CPUID is list_stale's (host_cpuid.c): KVM changes its bits.
+ */
+static bool x86_list_follows_value(uint64_t id)
+{
+	return kvmreg_x86_is_msr(id) &&
+	       kvmreg_x86_msr_shapes_list((uint32_t)id);
+}
+
+/*
  * KVM takes a new vCPU model -- CPUID, and the feature MSRs it checks
  * against CPUID -- until the vCPU first runs (kvm_can_set_cpuid_and_feature_msrs
  * in 7.2's arch/x86/kvm/x86.h); afterwards only the same values. Which MSRs
@@ -739,9 +752,8 @@ static int x86_list_changed_by(uint64_t id)
 {
 	if (kvmreg_x86_lib_kind(id) == KVMREG_X86_CPUID)
 		return KVMREG_LIST_CHANGES_VCPU;
-	return kvmreg_x86_is_msr(id) &&
-	       kvmreg_x86_msr_shapes_list((uint32_t)id) ?
-	       KVMREG_LIST_CHANGES_VCPU : KVMREG_LIST_KEPT;
+	return x86_list_follows_value(id) ? KVMREG_LIST_CHANGES_VCPU :
+					    KVMREG_LIST_KEPT;
 }
 
 static const char *x86_restore_reason(uint64_t id)
@@ -890,4 +902,5 @@ const struct kvmreg_arch_driver kvmreg_arch_x86_64 = {
 	.restore_rank = x86_restore_rank,
 	.restore_reason = x86_restore_reason,
 	.list_changed_by = x86_list_changed_by,
+	.list_follows_value = x86_list_follows_value,
 };

@@ -203,20 +203,19 @@ static void cpuid_note_leaves(struct x86_data *d, const uint64_t *known)
 }
 
 /*
- * The CPUID table (leaves, values) or an MSR the list follows (host_msrs.c)
- * changed since the list was made -- or the list was made on an empty
- * table: a vCPU whose VMM has not set CPUID yet is still being set up, and
- * a save reads no table to notice the VMM's KVM_SET_CPUID2, so its list is
- * not kept.
+ * The CPUID table (leaves, values) changed since the list was made -- or
+ * the list was made on an empty table: a vCPU whose VMM has not set CPUID
+ * yet is still being set up, and a save reads no table to notice the VMM's
+ * KVM_SET_CPUID2, so its list is not kept. (The MSRs the list follows are
+ * the core's: list_follows_value.)
  */
 int kvmreg_x86_64_list_stale(struct kvmreg_vcpu *vcpu)
 {
 	struct x86_data *d = vcpu->arch_data;
-	bool stale = d && (d->cpuid_changed || d->list_msrs_changed ||
-			   d->cpuid_listed_empty);
+	bool stale = d && (d->cpuid_changed || d->cpuid_listed_empty);
 
 	if (d)
-		d->cpuid_changed = d->list_msrs_changed = false;
+		d->cpuid_changed = false;
 	return stale;
 }
 

@@ -73,15 +73,6 @@ struct x86_data {
 	bool cpuid_listed_known;
 	bool cpuid_listed_empty;	/* a vCPU still being set up */
 	bool cpuid_changed;
-	/* The MSRs the handle's list follows (kvmreg_x86_msr_shapes_list)
-	 * with the values it was made with, and whether a read since found
-	 * one other (host_msrs.c). */
-	struct {
-		uint32_t index;
-		uint64_t value;
-	} list_msrs[KVMREG_X86_LIST_MSRS];
-	size_t n_list_msrs;
-	bool list_msrs_changed;
 	size_t blob_room;	/* the largest struct of a group */
 	uint32_t max_members;	/* the most parts of one */
 	struct x86_bufs *bufs;	/* this thread's, set on each call */

@@ -61,35 +61,6 @@ static int read_msr_index(struct kvmreg_vcpu *vcpu, struct x86_data *d)
 }
 
 /*
- * The MSRs a list follows (kvmreg_x86_msr_shapes_list). A VMM that sets one
- * with its own ioctl after the handle listed -- QEMU's vCPU init sends
- * KVM_X86_SETUP_MCE, and KVM_SET_MSRS of the capability MSRs -- changes
- * which MSRs the vCPU has behind the library's back: fewer MCE banks make
- * every save of the kept list fail, more leave the new banks unsaved.
- * Every save reads these MSRs with the others, so it notices at no cost,
- * as it does a new CPUID table (list_stale, host_cpuid.c).
- */
-static void list_msr_keep(struct x86_data *d, uint32_t index, uint64_t value)
-{
-	if (d->n_list_msrs < KVMREG_X86_LIST_MSRS) {
-		d->list_msrs[d->n_list_msrs].index = index;
-		d->list_msrs[d->n_list_msrs++].value = value;
-	}
-}
-
-/* A read found index at value: other than the list was made with? An MSR
- * the list was made without tells nothing. */
-static void list_msr_seen(struct x86_data *d, uint32_t index, uint64_t value)
-{
-	for (size_t i = 0; i < d->n_list_msrs; i++)
-		if (d->list_msrs[i].index == index) {
-			if (d->list_msrs[i].value != value)
-				d->list_msrs_changed = true;
-			return;
-		}
-}
-
-/*
  * Both ioctls walk the entries in order and stop at the first MSR the
  * kernel refuses, returning how many they did. So a batch that comes back
  * short is finished here: the refused entry gets -EINVAL (what
@@ -131,13 +102,8 @@ static int msr_io(struct kvmreg_vcpu *vcpu, struct x86_data *d, bool set,
 		}
 		done = (size_t)r < batch ? (size_t)r : batch;
 		for (size_t k = 0; k < done; k++) {
-			const struct kvm_msr_entry *e = &msrs->entries[k];
-
-			if (!set) {
-				memcpy(vals[i + k], &e->data, 8);
-				if (kvmreg_x86_msr_shapes_list(e->index))
-					list_msr_seen(d, e->index, e->data);
-			}
+			if (!set)
+				memcpy(vals[i + k], &msrs->entries[k].data, 8);
 			errs[i + k] = 0;
 		}
 		if (done < batch) {
@@ -153,57 +119,33 @@ static int msr_io(struct kvmreg_vcpu *vcpu, struct x86_data *d, bool set,
 /*
  * An MSR batch of up to MSR_BATCH: the kvm_msrs the ioctl takes, indexes
  * filled in and data zero, so a call copies it into the thread's buffer in
- * one memcpy and only moves the values; and where in it are the MSRs the
- * list follows, which a read compares. While every MSR is taken, one call
+ * one memcpy and only moves the values. While every MSR is taken, one call
  * does it; after a refusal, msr_io() goes on from there, as it would have.
  */
-struct msr_memo {
-	struct kvm_msrs *msrs;		/* in the same allocation, after this */
-	size_t n_shaping;
-	uint32_t shaping[KVMREG_X86_LIST_MSRS];	/* positions, ascending */
-};
-
-static struct msr_memo *msr_memo_make(size_t n, const uint64_t *ids)
+static struct kvm_msrs *msr_memo_make(size_t n, const uint64_t *ids)
 {
-	struct msr_memo *m;
+	struct kvm_msrs *m;
 
 	if (n > MSR_BATCH)
 		return NULL;
-	m = calloc(1, sizeof(*m) + sizeof(*m->msrs) +
-		      (n + 1) * sizeof(m->msrs->entries[0]));
+	m = calloc(1, sizeof(*m) + (n + 1) * sizeof(m->entries[0]));
 	if (!m)
 		return NULL;
-	m->msrs = (struct kvm_msrs *)(m + 1);
-	m->msrs->nmsrs = (uint32_t)n;
-	for (size_t i = 0; i < n; i++) {
-		m->msrs->entries[i].index = (uint32_t)ids[i];
-		if (kvmreg_x86_msr_shapes_list((uint32_t)ids[i]) &&
-		    m->n_shaping < KVMREG_X86_LIST_MSRS)
-			m->shaping[m->n_shaping++] = (uint32_t)i;
-	}
+	m->nmsrs = (uint32_t)n;
+	for (size_t i = 0; i < n; i++)
+		m->entries[i].index = (uint32_t)ids[i];
 	return m;
 }
 
-/* The MSRs the list follows among the first done entries of a read of
- * m's batch, compared with the list's. */
-static void memo_list_msrs_seen(struct x86_data *d, const struct msr_memo *m,
-				const struct kvm_msr_entry *entries,
-				size_t done)
-{
-	for (size_t k = 0; k < m->n_shaping && m->shaping[k] < done; k++)
-		list_msr_seen(d, entries[m->shaping[k]].index,
-			      entries[m->shaping[k]].data);
-}
-
 static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
-		       const struct msr_memo *memo, bool set, size_t n,
+		       const struct kvm_msrs *memo, bool set, size_t n,
 		       const uint64_t *ids, uint8_t *const *vals, int *errs)
 {
 	struct kvm_msrs *msrs = d->bufs->msrs;
 	size_t done;
 	int r;
 
-	memcpy(msrs, memo->msrs, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
+	memcpy(msrs, memo, sizeof(*msrs) + n * sizeof(msrs->entries[0]));
 	if (set)
 		for (size_t i = 0; i < n; i++)
 			memcpy(&msrs->entries[i].data, vals[i], 8);
@@ -214,11 +156,9 @@ static int msr_memo_io(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		return (int)n;
 	}
 	done = (size_t)r < n ? (size_t)r : n;
-	if (!set) {
+	if (!set)
 		for (size_t i = 0; i < done; i++)
 			memcpy(vals[i], &msrs->entries[i].data, 8);
-		memo_list_msrs_seen(d, memo, msrs->entries, done);
-	}
 	memset(errs, 0, done * sizeof(*errs));
 	if (done == n)
 		return 0;
@@ -250,13 +190,9 @@ static int push_readable(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 	}
 	if (!err)
 		msr_io(vcpu, d, false, n, ids, vals, errs);
-	for (size_t i = 0; !err && i < n; i++) {
-		if (errs[i])
-			continue;
-		err = kvmreg_x86_push(out, sources, ids[i], source);
-		if (kvmreg_x86_msr_shapes_list(msrs[i]))
-			list_msr_keep(d, msrs[i], values[i]);
-	}
+	for (size_t i = 0; !err && i < n; i++)
+		if (!errs[i])
+			err = kvmreg_x86_push(out, sources, ids[i], source);
 	free(ids);
 	free(values);
 	free(vals);
@@ -388,7 +324,6 @@ int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		if (err)
 			return err;
 	}
-	d->n_list_msrs = 0;
 	err = push_readable(vcpu, d, d->msr_index, d->n_msr_index,
 			    KVMREG_SRC_MSR_INDEX_LIST, out, sources);
 	if (err)
@@ -401,7 +336,6 @@ int kvmreg_x86_list_msrs(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 		err = push_readable(vcpu, d, cand, n, KVMREG_SRC_DERIVED, out,
 				    sources);
 	free(cand);
-	d->list_msrs_changed = false;
 	return err;
 }
 
@@ -503,8 +437,8 @@ int kvmreg_x86_msr_batch(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 /*
  * A save's MSR batch read in place: the state holds the kvm_msrs itself,
  * each value in its entry's data, so KVM_GET_MSRS fills the state. The
- * memo holds that kvm_msrs with the indexes (and no memo, no image: a
- * batch longer than one KVM_GET_MSRS takes).
+ * memo is that kvm_msrs with the indexes (and no memo, no image: a batch
+ * longer than one KVM_GET_MSRS takes).
  */
 size_t kvmreg_x86_msr_image_layout(size_t n, const void *memo,
 				   size_t *offsets)
@@ -521,19 +455,10 @@ size_t kvmreg_x86_msr_image_layout(size_t n, const void *memo,
 int kvmreg_x86_msr_image_get(struct kvmreg_vcpu *vcpu, size_t n,
 			     uint8_t *image, const void *memo)
 {
-	const struct msr_memo *m = memo;
-	struct x86_data *d = vcpu->arch_data;	/* NULL: never listed */
-	int r;
-
-	memcpy(image, m->msrs, sizeof(struct kvm_msrs) +
+	memcpy(image, memo, sizeof(struct kvm_msrs) +
 	       n * sizeof(struct kvm_msr_entry));
-	r = kvmreg_vcpu_ioctl(vcpu, KVM_GET_MSRS, image);
-	if (d && r > 0)
-		memo_list_msrs_seen(d, m, (const struct kvm_msr_entry *)
-					  (image + sizeof(struct kvm_msrs)),
-				    (size_t)r);
 	/* short: an MSR refused, which msr_memo_io() tells apart */
-	return r != (int)n;
+	return kvmreg_vcpu_ioctl(vcpu, KVM_GET_MSRS, image) != (int)n;
 }
 
 /* Where index is in the image's entries, searching on from at and round
@@ -563,15 +488,14 @@ static uint32_t image_find(const struct kvm_msr_entry *have, uint32_t count,
 int kvmreg_x86_msr_image_set(struct kvmreg_vcpu *vcpu, struct x86_data *d,
 			     size_t n, const uint8_t *image, const void *memo)
 {
-	const struct kvm_msrs *want;
+	const struct kvm_msrs *want = memo;
 	struct kvm_msrs *msrs = d->bufs->msrs;
 	struct kvm_msrs head;
 	const struct kvm_msr_entry *have;
 	uint32_t at = 0;
 
-	if (!memo)
+	if (!want)
 		return 1;
-	want = ((const struct msr_memo *)memo)->msrs;
 	memcpy(&head, image, sizeof(head));
 	have = (const struct kvm_msr_entry *)(image + sizeof(head));
 	for (size_t i = 0, run; i < n; i += run, at += (uint32_t)run) {

@@ -132,11 +132,9 @@ uint32_t kvmreg_x86_group_of(uint64_t id);
 /*
  * The MSRs whose value decides which other MSRs a vCPU has: MCG_CAP the
  * MCE banks, the capability MSRs the LBR, TSX and VMX MSRs KVM serves.
- * Setting one can change the vCPU's register list. At most
- * KVMREG_X86_LIST_MSRS of them.
+ * Setting one can change the vCPU's register list.
  */
 bool kvmreg_x86_msr_shapes_list(uint32_t index);
-#define KVMREG_X86_LIST_MSRS (3 + 0x491 - 0x480 + 1)
 
 /* host.c, on x86 hosts only. */
 extern const struct kvmreg_group_ops kvmreg_x86_64_groups;
