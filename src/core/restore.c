@@ -37,17 +37,18 @@ size_t kvmreg_restore_image_batches(void)
 /*
  * Whether a save's read of the kept list says the list may have changed
  * since it was made; then the handle forgets it. Either the driver saw it
- * (list_stale: x86, CPUID leaves or an MSR the list follows, set behind
- * the library's back), or a register of the list did not read (failed:
- * the plan read short) -- as a register does that a VMM's own write took
- * away (riscv64: an ISA extension switched off with KVM_SET_ONE_REG).
+ * (list_stale: x86 CPUID leaves or values set behind the library's back),
+ * or the caller did (seen): a register whose value the list follows
+ * read other than at the list's first save (enum.c), or a register of the
+ * list did not read -- as one does that a VMM's own write took away
+ * (riscv64: an ISA extension switched off with KVM_SET_ONE_REG).
  */
-static int list_went_stale(struct kvmreg_vcpu *vcpu, bool failed)
+static int list_went_stale(struct kvmreg_vcpu *vcpu, bool seen)
 {
 	const struct kvmreg_arch_driver *d = vcpu->driver;
 	bool stale = d->list_stale && d->list_stale(vcpu);
 
-	if (!stale && !failed)
+	if (!stale && !seen)
 		return 0;
 	kvmreg_vcpu_list_written(vcpu, KVMREG_LIST_CHANGES_VCPU);
 	return 1;
@@ -282,16 +283,6 @@ static int segment_failure(const struct kvmreg_plan *plan, const int *errs,
 				       "restoring");
 }
 
-/*
- * The widest change a restore made to the register list. A failed restore
- * may have changed the vCPU's model even where it was put back, and a
- * restore without the rollback read knows no values before: both count
- * every id that can change the list. A restore that succeeded after the
- * rollback read counts only ids whose value it changed: the list follows
- * the values (arm64 ID registers, riscv64 extensions, x86 CPUID), so the
- * same values give the same list, and a VMM that restores the state it
- * just saved keeps its list (one KVM_GET_REG_LIST less at the next save).
- */
 /* Whether the rollback read found position pos other than the state's
  * value, or could not read it. */
 static bool changes_at(const struct kvmreg_plan *plan, size_t pos,
@@ -302,6 +293,16 @@ static bool changes_at(const struct kvmreg_plan *plan, size_t pos,
 	       memcmp(before[pos], vals[pos], kvmreg_size_of(plan->ids[pos]));
 }
 
+/*
+ * The widest change a restore made to the register list. A failed restore
+ * may have changed the vCPU's model even where it was put back, and a
+ * restore without the rollback read knows no values before: both count
+ * every id that can change the list. A restore that succeeded after the
+ * rollback read counts only ids whose value it changed: the list follows
+ * the values (arm64 ID registers, riscv64 extensions, x86 CPUID), so the
+ * same values give the same list, and a VMM that restores the state it
+ * just saved keeps its list (one KVM_GET_REG_LIST less at the next save).
+ */
 static int restore_list_change(const struct kvmreg_vcpu *vcpu,
 			       const struct kvmreg_plan *plan, int failed,
 			       uint8_t *const *vals, uint8_t *const *before,
